@@ -1,0 +1,5 @@
+/**
+ * dask-ts/dataframe: not implemented yet. The entry point exists so the package layout is stable;
+ * its issue fills it (see README, "What is not there yet").
+ */
+export {};

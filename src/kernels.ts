@@ -1,0 +1,5 @@
+/**
+ * Every module that defines library kernels. Pool threads and distributed workers import this
+ * once, so every kernel name is known on every thread. Collections add their chunk modules here.
+ */
+import './graph/kernels.js';
