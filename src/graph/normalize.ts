@@ -50,7 +50,7 @@ const EMPTY: number[] = [];
 
 /**
  * Nesting depth up to which `toNode` and `evaluate` recurse; deeper subtrees (a long chain that
- * `fuse` collapsed into one task nests one level per link) are walked with an explicit stack, so
+ * `inline` collapsed into one task nests one level per link) are walked with an explicit stack, so
  * no depth overflows the call stack.
  */
 const MAX_RECURSION = 1000;
@@ -123,13 +123,10 @@ export function reverse(adj: readonly (readonly number[])[]): number[][] {
 /**
  * Evaluates a node against computed results (indexed like the graph's keys). A task may be async:
  * when an argument evaluates to a Promise (a nested async task, as fusing makes), the call waits
- * for its arguments and the result is a Promise that the executor awaits.
+ * for its arguments and the result is a Promise that the executor awaits. `depth` is internal (how
+ * deep the recursion already is); callers leave it out.
  */
-export function evaluate(node: Node, results: readonly unknown[]): unknown {
-  return evaluateAt(node, results, 0);
-}
-
-function evaluateAt(node: Node, results: readonly unknown[], depth: number): unknown {
+export function evaluate(node: Node, results: readonly unknown[], depth = 0): unknown {
   switch (node.k) {
     case LIT:
       return node.v;
@@ -141,7 +138,7 @@ function evaluateAt(node: Node, results: readonly unknown[], depth: number): unk
       const fn = node.fn;
       if (a.length === 0) return fn();
       if (a.length === 1) {
-        const x = evaluateAt(a[0], results, depth + 1);
+        const x = evaluate(a[0], results, depth + 1);
         return x instanceof Promise ? x.then((v) => fn(v)) : fn(x);
       }
       const vals = evaluateAll(a, results, depth + 1);
@@ -157,7 +154,7 @@ function evaluateAll(nodes: readonly Node[], results: readonly unknown[], depth:
   const vals = new Array<unknown>(nodes.length);
   let pending = false;
   for (let j = 0; j < nodes.length; j++) {
-    const v = evaluateAt(nodes[j], results, depth);
+    const v = evaluate(nodes[j], results, depth);
     if (v instanceof Promise) pending = true;
     vals[j] = v;
   }
@@ -177,7 +174,7 @@ function evaluateDeep(root: Node, results: readonly unknown[]): unknown {
     const children = node.k === TASK ? node.args : node.items;
     return { node, children, j: 0, vals: new Array<unknown>(children.length), pending: false };
   };
-  if (root.k === LIT || root.k === REF) return evaluateAt(root, results, 0);
+  if (root.k === LIT || root.k === REF) return evaluate(root, results, 0);
   const stack: Frame[] = [open(root)];
   let value: unknown;
   for (;;) {

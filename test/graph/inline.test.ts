@@ -116,6 +116,17 @@ describe('inline', () => {
     expect(await getSync(out, ['c', 'e'])).toEqual([3, 6]);
   });
 
+  it('collapses a 100,000-task chain into one deeply nested task that still evaluates', async () => {
+    const n = 100_000;
+    const chain: Graph = { k0: 0 };
+    for (let i = 1; i < n; i++) chain[`k${i}`] = [inc, `k${i - 1}`];
+    const last = `k${n - 1}`;
+    const out = inline(chain, Object.keys(chain).slice(0, -1));
+    expect(Object.keys(out)).toEqual([last]);
+    expect(run(out)[last]).toBe(n - 1);
+    expect(await getSync(out, last)).toBe(n - 1);
+  });
+
   it('computes the same values as the original graph for random DAGs (property)', () => {
     type Spec = { kind: 'const'; v: number } | { kind: 'inc'; a: number } | { kind: 'add'; a: number; b: number } | { kind: 'sum'; xs: number[] } | { kind: 'alias'; a: number };
     const spec: fc.Arbitrary<Spec> = fc.oneof(
