@@ -3,3 +3,4 @@
  * once, so every kernel name is known on every thread. Collections add their chunk modules here.
  */
 import './graph/kernels.js';
+import './collections/array/kernels.js';

@@ -1,5 +1,26 @@
 /**
- * dask-ts/array: not implemented yet. The entry point exists so the package layout is stable;
- * its issue fills it (see README, "What is not there yet").
+ * dask-ts/array: chunked n-dimensional arrays over ndarray blocks, like dask.array.
+ *
+ * @example
+ * import * as da from 'dask-ts/array';
+ * const x = da.ones([1000, 1000], { chunks: 250 });
+ * await x.compute(); // an ndarray
  */
-export {};
+export { DaskArray, DaskArray as Array, type ArrayResult, type NdArray } from './core.js';
+export { normalizeChunks, type Chunks, type ChunkSpec, type AxisChunkSpec } from './chunks.js';
+export { promote, type DType, DTYPES } from './dtype.js';
+export {
+  arange,
+  empty,
+  eye,
+  fromArray,
+  fromDelayed,
+  full,
+  linspace,
+  ones,
+  zeros,
+  type CreateOptions,
+  type EyeOptions,
+  type FromArrayOptions,
+  type LinspaceOptions,
+} from './creation.js';

@@ -1,0 +1,39 @@
+/** Helpers for array tests: compare computed arrays with direct computations on whole arrays. */
+import ndarray from 'ndarray';
+import { expect } from 'vitest';
+import type { ArrayResult, NdArray } from '../../../src/collections/array/index.js';
+
+/** Nested JS arrays of an ndarray's values (a number for 0-d). */
+export function toNested(a: ArrayResult): unknown {
+  if (typeof a === 'number') return a;
+  const walk = (prefix: number[]): unknown =>
+    prefix.length === a.shape.length ? a.get(...prefix) : Array.from({ length: a.shape[prefix.length] }, (_, i) => walk([...prefix, i]));
+  return walk([]);
+}
+
+/** A C-contiguous Float64 ndarray of a shape, filled by f(flat index). */
+export function make(shape: number[], f: (i: number) => number = (i) => i): NdArray {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return ndarray(Float64Array.from({ length: n }, (_, i) => f(i)), shape) as NdArray;
+}
+
+/** Asserts equal shapes and values within a relative tolerance (NaN equals NaN). */
+export function expectClose(actual: ArrayResult, expected: ArrayResult, rtol = 1e-9): void {
+  if (typeof expected === 'number' || typeof actual === 'number') {
+    expect(typeof actual).toBe('number');
+    expectNumberClose(actual as number, expected as number, rtol);
+    return;
+  }
+  expect(actual.shape).toEqual(expected.shape);
+  const a = toNested(actual);
+  const e = toNested(expected);
+  const flatA = [a].flat(Infinity) as number[];
+  const flatE = [e].flat(Infinity) as number[];
+  flatA.forEach((v, i) => expectNumberClose(v, flatE[i], rtol));
+}
+
+function expectNumberClose(a: number, e: number, rtol: number): void {
+  if (Number.isNaN(e)) return void expect(a).toBeNaN();
+  if (!Number.isFinite(e)) return void expect(a).toBe(e);
+  expect(Math.abs(a - e)).toBeLessThanOrEqual(rtol * Math.max(1, Math.abs(e)));
+}
