@@ -4,6 +4,7 @@
  * dask.get / dask.threaded.get / dask.delayed on them.
  */
 import { delayed, getSync, getThreads, type Graph, type GetFn } from '../src/index.js';
+import { threadsTuning } from '../src/schedulers/threads.js';
 import type { Bench } from './lib/bench.js';
 import { expectEqual, repeat } from './lib/timing.js';
 
@@ -74,9 +75,38 @@ function chain(name: string, get: GetFn, target: Bench['target']): Bench {
   };
 }
 
+/**
+ * The threads get with its tuning changed for the duration of one benchmark: how the issue's
+ * "batch ready tasks per message, or run trivial ones inline — measure which" was measured.
+ */
+function tuned(bench: Bench, tuning: Partial<typeof threadsTuning>): Bench {
+  return {
+    ...bench,
+    ours: async (opts) => {
+      const saved = { ...threadsTuning };
+      Object.assign(threadsTuning, tuning);
+      try {
+        return await bench.ours(opts);
+      } finally {
+        Object.assign(threadsTuning, saved);
+      }
+    },
+  };
+}
+
 export const benches: readonly Bench[] = [
   independent('independent-sync', getSync, SYNC_TARGET),
   independent('independent-threads', getThreads, THREADS_TARGET),
+  {
+    ...tuned(independent('independent-threads-batched', getThreads, THREADS_TARGET), { inlineBelowMs: 0 }),
+    description: `as independent-threads, but nothing inline: every task goes to the pool in batches`,
+    daskName: 'independent-threads',
+  },
+  {
+    ...tuned(independent('independent-threads-unbatched', getThreads, THREADS_TARGET), { inlineBelowMs: 0, targetBatchMs: 0 }),
+    description: `as independent-threads, but one task per message to the pool (no inline, no batches)`,
+    daskName: 'independent-threads',
+  },
   chain('chain-sync', getSync, SYNC_TARGET),
   chain('chain-threads', getThreads, THREADS_TARGET),
   {

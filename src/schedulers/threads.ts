@@ -4,9 +4,9 @@
  * A thread round trip costs tens of microseconds, far more than a trivial task, so tasks are not
  * sent one per message. Every function's run time is measured (durations.ts) and drives two rules:
  *
- * - a task whose functions are cheaper than INLINE_BELOW_MS runs on the main thread, where it
+ * - a task whose functions are cheaper than `inlineBelowMs` runs on the main thread, where it
  *   needs no copy of its inputs and no message at all;
- * - other ready tasks travel in batches sized so that one batch runs about TARGET_BATCH_MS, but no
+ * - other ready tasks travel in batches sized so that one batch runs about `targetBatchMs`, but no
  *   batch takes more than its fair share of the ready queue, so every thread gets work. A function
  *   never measured travels alone, so the first measurement comes back quickly.
  *
@@ -29,8 +29,11 @@ import { defaultThreadCount, threadPool } from './pool.js';
 import { decode, encode } from './transfer.js';
 import type { Batch, BatchResult, Wire } from './wire.js';
 
-export const INLINE_BELOW_MS = 0.01;
-const TARGET_BATCH_MS = 2;
+/**
+ * The two thresholds above. Mutable so the benchmarks can measure the alternatives (batches only:
+ * `inlineBelowMs = 0`; one task per message as well: `targetBatchMs = 0`); not part of the API.
+ */
+export const threadsTuning = { inlineBelowMs: 0.01, targetBatchMs: 2 };
 const SLICE_MS = 5;
 
 export async function getThreads(graph: Graph, keys: KeyNest, options?: GetOptions): Promise<unknown> {
@@ -112,7 +115,7 @@ class ThreadRun {
       batch ??= new BatchBuilder();
       batch.add(i, this.ex.graph.nodes[i], this.ex.results, plan.id);
       const cap = Math.max(1, Math.ceil((batch.size + ex.readyCount) / this.threads));
-      if (batch.estimatedMs >= TARGET_BATCH_MS || batch.size >= cap) {
+      if (batch.estimatedMs >= threadsTuning.targetBatchMs || batch.size >= cap) {
         this.send(batch);
         batch = undefined;
       }
@@ -132,7 +135,7 @@ class ThreadRun {
     }
     const id = ids.join('|');
     const expected = expectedDuration(id);
-    return expected !== undefined && expected < INLINE_BELOW_MS ? { inline: true, id } : { inline: false, id };
+    return expected !== undefined && expected < threadsTuning.inlineBelowMs ? { inline: true, id } : { inline: false, id };
   }
 
   private unshippable(i: number, fn: Function, reason: string): Plan {
