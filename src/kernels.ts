@@ -4,3 +4,4 @@
  */
 import './graph/kernels.js';
 import './collections/array/kernels.js';
+import './collections/bag/kernels.js';

@@ -1,0 +1,1 @@
+/** Every kernel module of bags, imported by each pool thread and worker (see src/kernels.ts). */
