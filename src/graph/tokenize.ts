@@ -22,7 +22,7 @@
  * - The final string is hashed as UTF-8; lone surrogates would all become U+FFFD there, so strings
  *   holding them are encoded as hex code units instead.
  */
-import { builtinPath } from './shipping/globals.js';
+import { describeFunction } from './shipping/registry.js';
 import * as crypto from 'node:crypto';
 import { types } from 'node:util';
 
@@ -124,17 +124,17 @@ function encodeFunction(fn: Function): string {
   return e;
 }
 
-// Anchored at the end so user code merely mentioning the phrase is not mistaken for native.
-const NATIVE_SOURCE = /\{\s*\[native code\]\s*\}$/;
 
 function functionEncoding(fn: Function): string {
+  const d = describeFunction(fn);
+  // A closure reads variables its source does not show, so two closures with one source may
+  // compute different things: each such function object gets a token of its own.
+  if (!d.ok) return randomId(fn);
+  if (d.ref.kind === 'global') return 'b' + str(d.ref.path);
+  if (d.ref.kind !== 'source') return 'r' + str(d.id);
   const source = Function.prototype.toString.call(fn);
-  if (!NATIVE_SOURCE.test(source)) {
-    const name = typeof fn.name === 'string' ? fn.name : '';
-    return 'f' + md5(str(name) + str(source)) + ';';
-  }
-  const path = builtinPath(fn);
-  return path !== undefined ? 'b' + str(path) : randomId(fn);
+  const name = typeof fn.name === 'string' ? fn.name : '';
+  return 'f' + md5(str(name) + str(source)) + ';';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  * Every few milliseconds it yields to the event loop so that an AbortSignal can fire.
  */
 import { flattenKeys, packResults } from '../graph/keynest.js';
+import { settle } from '../graph/lazy.js';
 import { evaluate } from '../graph/normalize.js';
 import type { Graph, KeyNest } from '../graph/spec.js';
 import { abortError, TaskError } from './errors.js';
@@ -31,6 +32,7 @@ export async function runSync(ex: ExecutorState, opts: GetOptions): Promise<void
     try {
       value = evaluate(nodes[i], ex.results);
       if (value instanceof Promise) value = await untilAborted(value, signal);
+      value = settle(value);
     } catch (e) {
       throw new TaskError(keys[i], e instanceof Error ? e : new Error(String(e)));
     }

@@ -17,6 +17,7 @@
  * fail the computation when the caller asked for `unshippable: 'error'`.
  */
 import { flattenKeys, packResults } from '../graph/keynest.js';
+import { settle } from '../graph/lazy.js';
 import { evaluate, LIST, LIT, REF, TASK, type Node } from '../graph/normalize.js';
 import { ShippingError } from '../graph/shipping/errors.js';
 import { describeFunction, type FnRef } from '../graph/shipping/registry.js';
@@ -159,11 +160,12 @@ class ThreadRun {
     if (value instanceof Promise) {
       this.inflight++;
       value.then(
-        (v) => this.complete(i, v),
+        (v) => this.complete(i, settle(v)),
         (e) => this.fail(new TaskError(this.ex.graph.keys[i], asError(e))),
       );
       return;
     }
+    value = settle(value);
     if (id !== undefined) recordDuration(id, performance.now() - t0);
     this.finish(i, value);
   }

@@ -4,6 +4,7 @@
  * shared memory where they are typed arrays.
  */
 import '../kernels.js';
+import { settle } from '../graph/lazy.js';
 import { resolveFunction } from '../graph/shipping/registry.js';
 import { errorInfo } from './errors.js';
 import { decode, encode } from './transfer.js';
@@ -21,6 +22,7 @@ export default async function runBatch(batch: Batch): Promise<BatchResult> {
       const t0 = performance.now();
       let v = run(tasks[index], fns);
       if (v instanceof Promise) v = await v;
+      v = settle(v);
       durations.push(performance.now() - t0);
       const e = encode(v);
       tagged ||= e.tagged;

@@ -50,7 +50,7 @@ describe('tokenize: determinism', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tokenize-'));
     try {
       const modulePath = fileURLToPath(new URL('../../src/graph/tokenize.ts', import.meta.url));
-      const script = join(dir, 'child.ts');
+      const script = join(dir, 'child.mts');
       writeFileSync(
         script,
         `import { tokenize } from ${JSON.stringify(modulePath)};\n` +
@@ -268,5 +268,16 @@ describe('tokenize: daskTokenize and cycles', () => {
   it('does not confuse a shared (acyclic) reference with a cycle', () => {
     const shared = { v: 1 };
     expect(tokenize([shared, shared])).toBe(tokenize([{ v: 1 }, { v: 1 }]));
+  });
+});
+
+describe('tokenize of closures', () => {
+  it('gives closures with the same source but different captured values different tokens', () => {
+    const make = (n: number) => (x: number) => x + n;
+    const a = make(1);
+    const b = make(2);
+    expect(a.toString()).toBe(b.toString());
+    expect(tokenize(a)).not.toBe(tokenize(b));
+    expect(tokenize(a)).toBe(tokenize(a));
   });
 });

@@ -44,6 +44,18 @@ export function getContract(name: string, get: GetFn): void {
       expect(await get(dsk, ['y', 'z'])).toEqual([8, 17]);
     });
 
+    it('materialises lazy task results before storing them; a fused consumer sees them lazy', async () => {
+      const lazyRange = (n: number) => ({
+        n,
+        [Symbol.for('dask-ts.materialize')]() {
+          return Array.from({ length: n }, (_, i) => i);
+        },
+      });
+      const kind = (x: unknown) => (Array.isArray(x) ? 'array' : 'lazy');
+      const dsk = { r: [lazyRange, 3], k: [kind, 'r'], nested: [kind, [lazyRange, 2]] };
+      expect(await get(dsk, ['r', 'k', 'nested'])).toEqual([[0, 1, 2], 'array', 'lazy']);
+    });
+
     it('passes typed arrays and objects through to tasks and back', async () => {
       const data = new Float64Array([1, 2, 3]);
       const total = (a: Float64Array) => a.reduce((s, v) => s + v, 0);
