@@ -1,0 +1,131 @@
+/**
+ * The messages of dask-ts.distributed: one typed union per channel, keyed on `op`.
+ *
+ * Channels (after the manual's "Journey of a Task" and "Protocol"):
+ * - client → scheduler, and scheduler → client: a long-lived stream per client (BatchedSend);
+ * - scheduler → worker, and worker → scheduler: a long-lived stream per worker (BatchedSend);
+ * - request/response RPCs: register-worker, heartbeat-worker, get-data (worker ↔ worker, client →
+ *   worker), who-has, ncores, identity, gather, scatter helpers.
+ *
+ * The scheduler never decodes user functions or data: a task's run spec and a task's exception
+ * travel as `Opaque` values (protocol `Serialize` on the sending side, `Serialized` at the
+ * scheduler), forwarded untouched to workers and clients.
+ */
+import type { Serialize, Serialized } from './protocol/index.js';
+
+export type Key = string;
+/** A worker's address, `tcp://host:port` without the scheme: `host:port`. */
+export type Address = string;
+
+/** User functions and data as the scheduler sees them: bytes it forwards without decoding. */
+export type Opaque = Serialize | Serialized;
+
+/**
+ * What a worker runs for a task, built by the client (see client/run-spec.ts) and serialised:
+ * the functions as FnRefs and the call as a wire tree (src/schedulers/wire.ts) in which
+ * `[4, key]` stands for the value of a dependency.
+ */
+export interface RunSpec {
+  readonly fns: readonly unknown[];
+  readonly task: unknown;
+}
+
+/** One task of an update-graph: its opaque run spec and its dependencies. */
+export interface TaskInput {
+  readonly run: Opaque;
+  readonly deps: readonly Key[];
+  /** Smaller runs first (from `order` on the client's graph), after the client's own ordering. */
+  readonly priority?: number;
+  /** Worker addresses, host names or aliases the task may run on. */
+  readonly workers?: readonly string[];
+  /** May run elsewhere when none of `workers` is present. */
+  readonly allowOtherWorkers?: boolean;
+}
+
+// ---- client → scheduler (stream)
+
+export type ClientToScheduler =
+  | { op: 'update-graph'; tasks: Record<Key, TaskInput>; keys: Key[]; stimulusId?: string }
+  | { op: 'client-desires-keys'; keys: Key[] }
+  | { op: 'client-releases-keys'; keys: Key[] }
+  | { op: 'cancel-keys'; keys: Key[] }
+  /** Data the client put on workers directly (scatter): now known to live there. */
+  | { op: 'update-data'; whoHas: Record<Key, Address[]>; nbytes: Record<Key, number> }
+  | { op: 'close-client' };
+
+// ---- scheduler → client (stream)
+
+export type SchedulerToClient =
+  | { op: 'key-in-memory'; key: Key; type?: string }
+  | { op: 'task-erred'; key: Key; exception: Opaque; traceback?: string }
+  | { op: 'cancelled-key'; key: Key }
+  | { op: 'lost-data'; key: Key }
+  | { op: 'restart' };
+
+// ---- scheduler → worker (stream)
+
+export type SchedulerToWorker =
+  | {
+      op: 'compute-task';
+      key: Key;
+      run: Opaque;
+      priority: number;
+      /** Where each dependency lives now (the worker fetches those it lacks, peer to peer). */
+      whoHas: Record<Key, Address[]>;
+      nbytes: Record<Key, number>;
+      stimulusId: string;
+    }
+  | { op: 'free-keys'; keys: Key[]; stimulusId: string }
+  /** Fetch copies of keys from these holders (replicate, rebalance). */
+  | { op: 'acquire-replicas'; whoHas: Record<Key, Address[]>; nbytes: Record<Key, number>; stimulusId: string }
+  /** Hand a queued task back if it has not started (work stealing). */
+  | { op: 'steal-request'; key: Key; stimulusId: string }
+  | { op: 'close' };
+
+// ---- worker → scheduler (stream)
+
+export interface StartStop {
+  readonly action: 'compute' | 'transfer';
+  readonly start: number;
+  readonly stop: number;
+  readonly source?: Address;
+}
+
+export type WorkerToScheduler =
+  | { op: 'task-finished'; key: Key; nbytes: number; type: string; startstops: StartStop[]; stimulusId: string }
+  | { op: 'task-erred'; key: Key; exception: Opaque; traceback?: string; startstops: StartStop[]; stimulusId: string }
+  /** The worker dropped its copy (after free-keys, or on its own). */
+  | { op: 'release-worker-data'; key: Key; stimulusId: string }
+  /** A peer listed in who-has did not have the data. */
+  | { op: 'missing-data'; key: Key; errantWorker: Address; stimulusId: string }
+  /** The worker now also holds these (fetched as dependencies or replicas). */
+  | { op: 'add-keys'; keys: Key[]; nbytes: Record<Key, number>; stimulusId: string }
+  | { op: 'steal-response'; key: Key; state: 'released' | 'running' | 'memory' | 'unknown'; stimulusId: string };
+
+// ---- RPC requests (request/response)
+
+export interface WorkerIdentity {
+  readonly address: Address;
+  readonly name: string;
+  readonly nthreads: number;
+  readonly memoryLimit: number;
+  readonly host: string;
+  readonly pid: number;
+}
+
+export type SchedulerRpc = {
+  'register-worker': { req: WorkerIdentity & { keys: Key[]; nbytes: Record<Key, number> }; res: { status: 'OK'; time: number } };
+  'heartbeat-worker': { req: { address: Address; metrics: Record<string, number> }; res: { status: 'OK' | 'missing' } };
+  'unregister-worker': { req: { address: Address }; res: { status: 'OK' } };
+  'who-has': { req: { keys?: Key[] }; res: Record<Key, Address[]> };
+  'has-what': { req: { workers?: Address[] }; res: Record<Address, Key[]> };
+  ncores: { req: { workers?: Address[] }; res: Record<Address, number> };
+  identity: { req: Record<string, never>; res: { address: Address; workers: Record<Address, WorkerIdentity> } };
+};
+
+export type WorkerRpc = {
+  /** Values of keys this worker holds (Serialize()d); missing keys are left out. */
+  'get-data': { req: { keys: Key[] }; res: { data: Record<Key, Opaque> } };
+  /** Values pushed to this worker (scatter). */
+  'update-data': { req: { data: Record<Key, Opaque> }; res: { nbytes: Record<Key, number> } };
+};
