@@ -9,6 +9,7 @@
  * anything, so `decode` walks only values that need it.
  */
 import ndarray from 'ndarray';
+import { sharedBuffer } from './shared-memory.js';
 
 const TAG = '\u0000dask-ts';
 const sharedCopies = new WeakMap<ArrayBufferView, ArrayBufferView>();
@@ -24,7 +25,7 @@ export function toShared<T extends ArrayBufferView>(a: T): T {
   let s = sharedCopies.get(a) as T | undefined;
   if (s === undefined) {
     const Ctor = a.constructor as new (b: SharedArrayBuffer, o?: number, n?: number) => T;
-    const buf = new SharedArrayBuffer(a.byteLength);
+    const buf = sharedBuffer(a.byteLength);
     new Uint8Array(buf).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     const per = (a as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
     s = a instanceof DataView ? (new DataView(buf) as unknown as T) : new Ctor(buf, 0, a.byteLength / per);

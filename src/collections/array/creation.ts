@@ -10,6 +10,7 @@ import { blockIndices, normalizeChunks, offsets, type ChunkSpec } from './chunks
 import * as k from './chunk/creation.js';
 import { DaskArray, type NdArray } from './core.js';
 import { assertDType, dtypeOf, type DType, type TypedArray } from './dtype.js';
+import { contiguous } from './chunk/strided.js';
 
 export interface CreateOptions {
   readonly chunks?: ChunkSpec;
@@ -153,7 +154,25 @@ export function fromArray(input: NdArray | ArrayBufferView | NestedNumbers[], op
   return fromBlockTasks(name, chunks, o.dtype, (_i, lo, bs) => [k.getBlock, original, lo, bs], [], { [original]: arr });
 }
 
+/** The input as a shared-memory ndarray of the requested dtype (converted when it differs). */
 function toNdarray(input: unknown, shape: readonly number[] | undefined, dtype: DType | undefined): { arr: NdArray; dtype: DType } {
+  const r = toNdarrayAsIs(input, shape, dtype);
+  const stored = dtypeOf(r.arr.data as TypedArray);
+  if (r.dtype === stored || (r.dtype === 'bool' && stored === 'uint8' && !ArrayBuffer.isView(input))) return r;
+  return { arr: cast(r.arr, r.dtype), dtype: r.dtype };
+}
+
+/** A C-contiguous copy with values converted as numpy's astype does (bool: non-zero is true). */
+function cast(a: NdArray, dtype: DType): NdArray {
+  const out = k.full(a.shape, 0, dtype);
+  const src = contiguous(a, dtypeOf(a.data as TypedArray)).data as TypedArray;
+  const dst = out.data as TypedArray;
+  if (dtype === 'bool') for (let i = 0; i < src.length; i++) dst[i] = src[i] !== 0 ? 1 : 0;
+  else dst.set(src);
+  return out;
+}
+
+function toNdarrayAsIs(input: unknown, shape: readonly number[] | undefined, dtype: DType | undefined): { arr: NdArray; dtype: DType } {
   if (input !== null && typeof input === 'object' && 'shape' in input && 'stride' in input && 'data' in input) {
     const a = input as NdArray;
     const dt = dtypeOf(a.data as TypedArray);

@@ -6,6 +6,8 @@
  * JavaScript number scalar acts like numpy's Python scalars: an integer scalar keeps the array's
  * type, a fractional scalar turns integer arrays into float64.
  */
+import { sharedBuffer } from '../../schedulers/shared-memory.js';
+
 export type DType = 'float64' | 'float32' | 'int32' | 'int16' | 'int8' | 'uint32' | 'uint16' | 'uint8' | 'bool';
 
 export type TypedArray = Float64Array | Float32Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array;
@@ -39,10 +41,13 @@ export function itemsize(dtype: DType): number {
   return CTORS[dtype].BYTES_PER_ELEMENT;
 }
 
-/** A zeroed typed array of `n` elements in shared memory, so pool threads read it without a copy. */
+/**
+ * A zeroed typed array of `n` elements in shared memory, so pool threads read it without a copy
+ * (sharedBuffer also makes dropped blocks get collected: see schedulers/shared-memory.ts).
+ */
 export function alloc(dtype: DType, n: number): TypedArray {
   const C = CTORS[dtype];
-  return new C(new SharedArrayBuffer(n * C.BYTES_PER_ELEMENT), 0, n);
+  return new C(sharedBuffer(n * C.BYTES_PER_ELEMENT), 0, n);
 }
 
 /** The dtype of a typed array (Uint8Array reads as uint8; bool arrays are tracked by the collection). */

@@ -104,3 +104,13 @@ describe('array creation', () => {
     expect(toNested(await p.compute())).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
+
+describe('fromArray with a dtype', () => {
+  it('converts the data to the requested dtype, as numpy astype does', async () => {
+    const x = da.fromArray(new Float64Array([1.7, -2.2, 0, 3]), { dtype: 'int32', chunks: 2 });
+    expect(x.dtype).toBe('int32');
+    expect(toNested(await x.compute())).toEqual([1, -2, 0, 3]);
+    const b = da.fromArray(make([4], (i) => i - 1), { dtype: 'bool' });
+    expect(toNested(await b.compute({ scheduler: 'sync' }))).toEqual([1, 0, 1, 1]);
+  });
+});
