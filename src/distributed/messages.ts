@@ -74,6 +74,12 @@ export type SchedulerToWorker =
       whoHas: Record<Key, Address[]>;
       nbytes: Record<Key, number>;
       stimulusId: string;
+      /**
+       * Names this run of the task (a task may be sent, cancelled and sent again); the worker echoes
+       * it in task-finished / task-erred so that the scheduler can tell a stale result from the
+       * current one.
+       */
+      runId?: number;
     }
   | { op: 'free-keys'; keys: Key[]; stimulusId: string }
   /** Fetch copies of keys from these holders (replicate, rebalance). */
@@ -84,6 +90,7 @@ export type SchedulerToWorker =
 
 // ---- worker → scheduler (stream)
 
+/** Start and stop times in seconds since the epoch (`Date.now() / 1000`), as dask reports them. */
 export interface StartStop {
   readonly action: 'compute' | 'transfer';
   readonly start: number;
@@ -92,8 +99,9 @@ export interface StartStop {
 }
 
 export type WorkerToScheduler =
-  | { op: 'task-finished'; key: Key; nbytes: number; type: string; startstops: StartStop[]; stimulusId: string }
-  | { op: 'task-erred'; key: Key; exception: Opaque; traceback?: string; startstops: StartStop[]; stimulusId: string }
+  /** `runId`: the one of the compute-task this result answers. */
+  | { op: 'task-finished'; key: Key; nbytes: number; type: string; startstops: StartStop[]; stimulusId: string; runId?: number }
+  | { op: 'task-erred'; key: Key; exception: Opaque; traceback?: string; startstops: StartStop[]; stimulusId: string; runId?: number }
   /** The worker dropped its copy (after free-keys, or on its own). */
   | { op: 'release-worker-data'; key: Key; stimulusId: string }
   /** A peer listed in who-has did not have the data. */
