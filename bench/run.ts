@@ -11,9 +11,12 @@ import { PYTHON, runDask, type DaskRun } from './lib/dask.js';
 import { fmtNum, formatTable } from './lib/table.js';
 import { usPerTask, type Measurement } from './lib/timing.js';
 import { benches as graphBenches } from './graph.bench.js';
+import { benches as dotBenches } from './dot.bench.js';
+import { benches as bagBenches } from './bag.bench.js';
+import { benches as arrayBenches } from './array.bench.js';
 
 /** Every benchmark module; a new bench file adds one entry here. */
-const MODULES: readonly (readonly Bench[])[] = [graphBenches];
+const MODULES: readonly (readonly Bench[])[] = [graphBenches, dotBenches, bagBenches, arrayBenches];
 
 interface Args {
   filters: string[];
@@ -106,6 +109,10 @@ async function main(): Promise<void> {
   for (const b of selected) {
     const run = dask.get(b.daskScript);
     if (run?.ok && !run.results.has(b.daskName)) console.log(`dask gave no figure for ${b.name} (see messages above)`);
+  }
+  for (const b of selected) {
+    const run = dask.get(b.daskScript);
+    for (const line of b.summary?.(run?.ok ? run.results.get(b.daskName) : undefined) ?? []) console.log(line);
   }
   console.log(`Times are wall-clock medians of ${args.reps} runs after ${args.warmup} warm-ups; lower µs/task is better. Targets are informative, never enforced.`);
 }

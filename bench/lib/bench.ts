@@ -1,4 +1,5 @@
 /** What a benchmark module exports: a list of these. */
+import type { DaskMeasurement } from './dask.js';
 import type { Measurement } from './timing.js';
 
 export interface RunOptions {
@@ -26,4 +27,10 @@ export interface Bench {
   /** The benchmark name that script understands (usually equal to `name`). */
   readonly daskName: string;
   readonly target?: Target;
+  /**
+   * Lines printed after the table, given dask's result line (with any extra fields the script
+   * printed): for figures the table has no column for (peak memory, each dask scheduler, a check
+   * that both sides agree). Called after ours and dask have run.
+   */
+  summary?(dask: DaskMeasurement | undefined): string[];
 }

@@ -153,19 +153,20 @@ class ThreadRun {
     let value: unknown;
     try {
       value = evaluate(this.ex.graph.nodes[i], this.ex.results);
+      // A lazy result materialises here, and may throw (a user function of a bag stream).
+      if (!(value instanceof Promise)) value = settle(value);
     } catch (e) {
       this.fail(new TaskError(this.ex.graph.keys[i], asError(e)));
       return;
     }
     if (value instanceof Promise) {
       this.inflight++;
-      value.then(
-        (v) => this.complete(i, settle(v)),
+      value.then(settle).then(
+        (v) => this.complete(i, v),
         (e) => this.fail(new TaskError(this.ex.graph.keys[i], asError(e))),
       );
       return;
     }
-    value = settle(value);
     if (id !== undefined) recordDuration(id, performance.now() - t0);
     this.finish(i, value);
   }

@@ -1,0 +1,90 @@
+"""The dask side of bench/dot.bench.ts: (a.dot(b)).sum() on random arrays, and one numpy block product.
+
+usage: python3 dot_bench.py [--reps N] [--warmup N] [name ...]
+
+Prints one JSON line per benchmark: {"name", "median_s", "min_s", "n_tasks", "reps", "dask_version"}.
+When dask cannot be imported, prints {"absent": "<reason>"} and exits 0.
+"""
+import argparse
+import json
+import statistics
+import sys
+import time
+
+try:
+    import dask
+    import dask.array as da
+except Exception as e:  # noqa: BLE001 - any import failure means "no dask here"
+    print(json.dumps({"absent": "dask not importable by %s: %s" % (sys.executable, e)}), flush=True)
+    sys.exit(0)
+
+N = 4000
+CHUNK = 1000
+
+
+def dot_sum():
+    a = da.random.random((N, N), chunks=CHUNK)
+    b = da.random.random((N, N), chunks=CHUNK)
+    total = a.dot(b).sum()
+    return lambda: float(total.compute())
+
+
+def gemm_1000():
+    import numpy as np
+
+    a = np.random.random((1000, 1000))
+    b = np.random.random((1000, 1000))
+    return lambda: float((a @ b)[3, 5])
+
+
+BENCHES = {"dot-sum-4000": dot_sum, "gemm-1000": gemm_1000}
+HEAVY = {"dot-sum-4000"}
+
+
+def check(name, result):
+    if name == "gemm-1000":
+        return  # a product entry of random data: ~250, nothing exact to compare
+    expected = N ** 3 / 4
+    if abs(result - expected) > 0.01 * expected:
+        raise AssertionError("%s computed %r, expected about %r" % (name, result, expected))
+
+
+def measure(name, reps, warmup):
+    fn = BENCHES[name]()
+    for _ in range(warmup):
+        check(name, fn())
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+        check(name, result)
+    return {
+        "name": name,
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "n_tasks": 1,
+        "reps": reps,
+        "dask_version": dask.__version__,
+    }
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("names", nargs="*")
+    a = p.parse_args()
+    names = a.names or list(BENCHES)
+    unknown = [n for n in names if n not in BENCHES]
+    if unknown:
+        p.error("unknown benchmark(s) %s; known: %s" % (", ".join(unknown), ", ".join(BENCHES)))
+    # A dot-sum run takes seconds: at most 3 timed runs and 1 warm-up, as on our side.
+    for name in names:
+        print("  dask: %s ..." % name, file=sys.stderr, flush=True)
+        reps, warmup = (min(a.reps, 3), min(a.warmup, 1)) if name in HEAVY else (a.reps, a.warmup)
+        print(json.dumps(measure(name, reps, warmup)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
