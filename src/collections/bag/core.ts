@@ -22,6 +22,7 @@ import { all, any, count, distinct, fold, frequencies, max, mean, min, reduction
 import { foldby, groupby, type GroupbyOptions } from './groupby.js';
 import { repartition, take, type TakeOptions } from './partitions.js';
 import { StringAccessor } from './string.js';
+import { toTextFiles, type ToTextFilesOptions } from './text.js';
 import type { Item } from './item.js';
 import type { Delayed } from '../../graph/delayed.js';
 import type { KeySpec } from './chunk/values.js';
@@ -114,6 +115,12 @@ export class Bag<T = unknown> implements DaskCollection<T[]> {
   // --- strings (string.ts) ---
   /** Python's str methods over a bag of strings; `match` filters by a glob. */
   get str(): StringAccessor { return new StringAccessor(this as unknown as Bag<string>); }
+
+  // --- output (text.ts) ---
+  /** Writes one text file per partition (`'out/part-*.txt'`, gzip by extension); resolves to the names. */
+  toTextFiles(path: string | readonly string[], opts?: ToTextFilesOptions): Promise<string[]> {
+    return toTextFiles(this, path, opts);
+  }
 
   toString(): string {
     return `dask.bag<${this.name.replace(/-[0-9a-f]{8,}$/, '')}, npartitions=${this.npartitions}>`;
