@@ -6,18 +6,10 @@ import { fromArray, type NdArray } from '../../../src/collections/array/index.js
 import { blockwise } from '../../../src/collections/array/blockwise.js';
 import { mapBlocks } from '../../../src/collections/array/mapblocks.js';
 import { addBlocks, affine, matmulBlocks, matmulLists, repeatRows, threadOf, transposeBlock, withTens } from '../../fixtures/array-module.js';
-import { expectClose, make, toNested } from './helpers.js';
+import { expectClose, make, toNested, partition } from './helpers.js';
 
 afterAll(() => shutdownThreadPools());
 
-/** A random partition of n into positive block sizes (or [0] for n = 0). */
-const partition = (n: number): fc.Arbitrary<number[]> =>
-  n <= 1
-    ? fc.constant([n])
-    : fc.uniqueArray(fc.integer({ min: 1, max: n - 1 }), { maxLength: n - 1 }).map((cuts) => {
-        const b = [0, ...cuts.sort((a, c) => a - c), n];
-        return b.slice(1).map((o, i) => o - b[i]);
-      });
 
 function matmulDirect(a: NdArray, b: NdArray): NdArray {
   const out = make([a.shape[0], b.shape[1]], () => 0);

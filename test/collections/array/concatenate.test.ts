@@ -3,17 +3,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { shutdownThreadPools } from '../../../src/index.js';
 import { fromArray, type DType, type NdArray } from '../../../src/collections/array/index.js';
 import { concatenate, stack } from '../../../src/collections/array/concatenate.js';
-import { make, toNested } from './helpers.js';
+import { make, toNested, partition } from './helpers.js';
 
 afterAll(() => shutdownThreadPools());
 
-const partition = (n: number): fc.Arbitrary<number[]> =>
-  n <= 1
-    ? fc.constant([n])
-    : fc.uniqueArray(fc.integer({ min: 1, max: n - 1 }), { maxLength: n - 1 }).map((cuts) => {
-        const b = [0, ...cuts.sort((a, c) => a - c), n];
-        return b.slice(1).map((o, i) => o - b[i]);
-      });
 
 /** Nested arrays joined along `axis` (numpy's concatenate on lists). */
 function concatNested(parts: unknown[], axis: number): unknown {

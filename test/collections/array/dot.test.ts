@@ -7,17 +7,10 @@ import { gemmJs } from '../../../src/collections/array/chunk/gemm.js';
 import { wasmGemm, wasmGemmTuning } from '../../../src/collections/array/chunk/gemm-wasm.js';
 import { dot, matmul, outer, tensordot } from '../../../src/collections/array/dot.js';
 import { transpose } from '../../../src/collections/array/transpose.js';
-import { expectClose, make, toNested } from './helpers.js';
+import { expectClose, make, toNested, partition } from './helpers.js';
 
 afterAll(() => shutdownThreadPools());
 
-const partition = (n: number): fc.Arbitrary<number[]> =>
-  n <= 1
-    ? fc.constant([n])
-    : fc.uniqueArray(fc.integer({ min: 1, max: n - 1 }), { maxLength: n - 1 }).map((cuts) => {
-        const b = [0, ...cuts.sort((a, c) => a - c), n];
-        return b.slice(1).map((o, i) => o - b[i]);
-      });
 
 /** Every index of a shape, row-major. */
 function indices(shape: readonly number[]): number[][] {

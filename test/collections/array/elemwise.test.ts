@@ -5,21 +5,12 @@ import { shutdownThreadPools } from '../../../src/index.js';
 import { DaskArray, fromArray, type ArrayResult, type DType, type NdArray } from '../../../src/collections/array/index.js';
 import * as e from '../../../src/collections/array/elemwise.js';
 import { alloc } from '../../../src/collections/array/dtype.js';
-import { expectClose, make, toNested } from './helpers.js';
+import { expectClose, make, toNested, partition } from './helpers.js';
 
 afterAll(() => shutdownThreadPools());
 
 const sync = { scheduler: 'sync' } as const;
 const threads = { scheduler: 'threads' } as const;
-
-/** A random partition of n into positive block sizes ([n] for n <= 1). */
-const partition = (n: number): fc.Arbitrary<number[]> =>
-  n <= 1
-    ? fc.constant([n])
-    : fc.uniqueArray(fc.integer({ min: 1, max: n - 1 }), { maxLength: n - 1 }).map((cuts) => {
-        const b = [0, ...cuts.sort((x, y) => x - y), n];
-        return b.slice(1).map((o, i) => o - b[i]);
-      });
 
 /** A shape that broadcasts to `shape`: some leading axes dropped, some axes set to 1. */
 const broadcastable = (shape: number[]): fc.Arbitrary<number[]> =>

@@ -1,5 +1,6 @@
 /** Helpers for array tests: compare computed arrays with direct computations on whole arrays. */
 import ndarray from 'ndarray';
+import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { ArrayResult, NdArray } from '../../../src/collections/array/index.js';
 
@@ -37,3 +38,12 @@ function expectNumberClose(a: number, e: number, rtol: number): void {
   if (!Number.isFinite(e)) return void expect(a).toBe(e);
   expect(Math.abs(a - e)).toBeLessThanOrEqual(rtol * Math.max(1, Math.abs(e)));
 }
+
+/** A random partition of n into positive block sizes ([n] for n <= 1): random chunkings for fast-check. */
+export const partition = (n: number): fc.Arbitrary<number[]> =>
+  n <= 1
+    ? fc.constant([n])
+    : fc.uniqueArray(fc.integer({ min: 1, max: n - 1 }), { maxLength: n - 1 }).map((cuts) => {
+        const b = [0, ...cuts.sort((a, c) => a - c), n];
+        return b.slice(1).map((o, i) => o - b[i]);
+      });

@@ -7,17 +7,10 @@ import { computeChunkSizes, mask, requireKnownChunks, UnknownChunksError } from 
 import { reshape } from '../../../src/collections/array/reshape.js';
 import { newaxis, slice } from '../../../src/collections/array/slicing.js';
 import { transpose } from '../../../src/collections/array/transpose.js';
-import { make, toNested } from './helpers.js';
+import { make, toNested, partition } from './helpers.js';
 
 afterAll(() => shutdownThreadPools());
 
-const partition = (n: number): fc.Arbitrary<number[]> =>
-  n <= 1
-    ? fc.constant([n])
-    : fc.uniqueArray(fc.integer({ min: 1, max: n - 1 }), { maxLength: n - 1 }).map((cuts) => {
-        const b = [0, ...cuts.sort((a, c) => a - c), n];
-        return b.slice(1).map((o, i) => o - b[i]);
-      });
 
 /** A shape, two chunkings (array and condition) and a seed for the condition's values. */
 const cases = fc

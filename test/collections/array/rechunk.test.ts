@@ -5,18 +5,10 @@ import { shutdownThreadPools } from '../../../src/index.js';
 import { DaskArray, fromArray, type NdArray } from '../../../src/collections/array/index.js';
 import { axisPlan, rechunk, refineChunks, unifyChunks } from '../../../src/collections/array/rechunk.js';
 import { LayeredGraph } from '../../../src/graph/layers.js';
-import { expectClose, make, toNested } from './helpers.js';
+import { expectClose, make, toNested, partition } from './helpers.js';
 
 afterAll(() => shutdownThreadPools());
 
-/** A random partition of n into positive block sizes (or [0] for n = 0). */
-const partition = (n: number): fc.Arbitrary<number[]> =>
-  n <= 1
-    ? fc.constant([n])
-    : fc.uniqueArray(fc.integer({ min: 1, max: n - 1 }), { maxLength: n - 1 }).map((cuts) => {
-        const b = [0, ...cuts.sort((a, c) => a - c), n];
-        return b.slice(1).map((o, i) => o - b[i]);
-      });
 
 const shapeAndTwoChunkings = fc
   .array(fc.integer({ min: 0, max: 7 }), { minLength: 0, maxLength: 3 })

@@ -5,17 +5,10 @@ import { shutdownThreadPools } from '../../../src/index.js';
 import { fromArray, type NdArray } from '../../../src/collections/array/index.js';
 import { contractChunks, expandChunks, reshape, reshapeRechunk } from '../../../src/collections/array/reshape.js';
 import { moveaxis, swapaxes, transpose } from '../../../src/collections/array/transpose.js';
-import { make, toNested } from './helpers.js';
+import { make, toNested, partition } from './helpers.js';
 
 afterAll(() => shutdownThreadPools());
 
-const partition = (n: number): fc.Arbitrary<number[]> =>
-  n <= 1
-    ? fc.constant([n])
-    : fc.uniqueArray(fc.integer({ min: 1, max: n - 1 }), { maxLength: n - 1 }).map((cuts) => {
-        const b = [0, ...cuts.sort((a, c) => a - c), n];
-        return b.slice(1).map((o, i) => o - b[i]);
-      });
 
 const divisors = (n: number) => Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0);
 

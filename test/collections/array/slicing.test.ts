@@ -4,18 +4,10 @@ import { getSync, shutdownThreadPools } from '../../../src/index.js';
 import { fromArray, type NdArray } from '../../../src/collections/array/index.js';
 import { mask, UnknownChunksError } from '../../../src/collections/array/mask.js';
 import { ellipsis, newaxis, resolveSlice, slice, squeeze, type IndexSpec, type SliceTuple } from '../../../src/collections/array/slicing.js';
-import { expectClose, make, toNested } from './helpers.js';
+import { expectClose, make, toNested, partition } from './helpers.js';
 
 afterAll(() => shutdownThreadPools());
 
-/** A random partition of n into positive block sizes (or [0] for n = 0). */
-const partition = (n: number): fc.Arbitrary<number[]> =>
-  n <= 1
-    ? fc.constant([n])
-    : fc.uniqueArray(fc.integer({ min: 1, max: n - 1 }), { maxLength: n - 1 }).map((cuts) => {
-        const b = [0, ...cuts.sort((a, c) => a - c), n];
-        return b.slice(1).map((o, i) => o - b[i]);
-      });
 
 /** CPython's slice semantics, written as its loop (independent of the count formula under test). */
 function pyIndices(n: number, [start, stop, step]: SliceTuple): number[] {
