@@ -68,14 +68,13 @@ async function run(values: readonly unknown[], opts: ComputeOptions): Promise<{ 
 
 /** The default optimisation: cull, the collections' own passes, then fusion of linear chains. */
 export function optimize(graph: Graph, collections: readonly DaskCollection[], keys: readonly Key[]): Graph {
+  // Each kind's pass once, called on a collection of that kind.
+  const passes = new Map<Function, DaskCollection>();
+  for (const c of collections) if (c.daskOptimize && !passes.has(c.daskOptimize)) passes.set(c.daskOptimize, c);
+  // Without collection passes, one walk over the graph both culls and fuses.
+  if (passes.size === 0) return fuse(graph, keys, { cull: true });
   let g = cull(graph, keys).graph;
-  const seen = new Set<Function>();
-  for (const c of collections) {
-    if (c.daskOptimize && !seen.has(c.daskOptimize)) {
-      seen.add(c.daskOptimize);
-      g = c.daskOptimize(g, keys);
-    }
-  }
+  for (const [pass, c] of passes) g = pass.call(c, g, keys) as Graph;
   return fuse(g, keys);
 }
 

@@ -10,22 +10,34 @@
  * beyond that the saving per task is nil anyway.
  */
 import { flattenKeys } from './keynest.js';
-import { normalize } from './normalize.js';
+import { neededIndices } from './cull.js';
+import { normalize, resolveKeys } from './normalize.js';
 import { countRefs, subs } from './subs.js';
 import type { Graph, KeyNest } from './spec.js';
 import { toposortIndices } from './toposort.js';
 
 export const MAX_FUSED_DEPTH = 256;
 
-export function fuse(graph: Graph, keep: KeyNest = []): Graph {
+export interface FuseOptions {
+  /** Also drop every task the kept keys do not need (cull and fuse in one pass over the graph). */
+  readonly cull?: boolean;
+}
+
+export function fuse(graph: Graph, keep: KeyNest = [], opts: FuseOptions = {}): Graph {
   const g = normalize(graph);
-  const kept = new Set(flattenKeys(keep));
-  const out: Graph = { ...graph };
+  const keptKeys = flattenKeys(keep);
+  const kept = new Set(keptKeys);
+  const roots = opts.cull ? resolveKeys(g, keptKeys) : undefined;
+  const order = toposortIndices(g, roots);
+  const needed = roots ? neededIndices(g, roots) : undefined;
+  const out: Graph = needed ? {} : { ...graph };
+  if (needed) for (const i of order) out[g.keys[i]] = graph[g.keys[i]];
   const depth = new Int32Array(g.keys.length).fill(1);
-  for (const d of toposortIndices(g)) {
+  for (const d of order) {
     const key = g.keys[d];
-    if (kept.has(key) || g.dependents[d].length !== 1) continue;
-    const c = g.dependents[d][0];
+    const dependents = needed ? g.dependents[d].filter((x) => needed[x]) : g.dependents[d];
+    if (kept.has(key) || dependents.length !== 1) continue;
+    const c = dependents[0];
     if (g.dependencies[c].length !== 1) continue;
     const child = g.keys[c];
     if (depth[d] + depth[c] > MAX_FUSED_DEPTH || countRefs(out[child], key) !== 1) continue;

@@ -216,3 +216,15 @@ describe('fuse', () => {
     expect(await getSync(out, last)).toBe(n - 1);
   });
 });
+
+describe('fuse with cull', () => {
+  it('drops what the kept keys do not need and fuses what remains in one pass', () => {
+    const inc = (x: number) => x + 1;
+    //  a -> b -> c (kept)      a -> unused
+    const dsk = { a: [inc, 1], b: [inc, 'a'], c: [inc, 'b'], unused: [inc, 'a'] };
+    const out = fuse(dsk, ['c'], { cull: true });
+    expect(Object.keys(out)).toEqual(['c']);
+    // Without cull, `a` has two dependents and stays; b fuses into c.
+    expect(Object.keys(fuse(dsk, ['c'])).sort()).toEqual(['a', 'c', 'unused']);
+  });
+});
