@@ -11,6 +11,8 @@
  * travel as `Opaque` values (protocol `Serialize` on the sending side, `Serialized` at the
  * scheduler), forwarded untouched to workers and clients.
  */
+import type { FnRef } from '../graph/shipping/registry.js';
+import type { Wire } from '../schedulers/wire.js';
 import type { Serialize, Serialized } from './protocol/index.js';
 
 export type Key = string;
@@ -26,8 +28,8 @@ export type Opaque = Serialize | Serialized;
  * `[4, key]` stands for the value of a dependency.
  */
 export interface RunSpec {
-  readonly fns: readonly unknown[];
-  readonly task: unknown;
+  readonly fns: readonly FnRef[];
+  readonly task: Wire;
 }
 
 /** One task of an update-graph: its opaque run spec and its dependencies. */
@@ -110,6 +112,39 @@ export type WorkerToScheduler =
   | { op: 'add-keys'; keys: Key[]; nbytes: Record<Key, number>; stimulusId: string }
   | { op: 'steal-response'; key: Key; state: 'released' | 'running' | 'memory' | 'unknown'; stimulusId: string };
 
+// ---- opening a stream (the first message on a new comm to the scheduler)
+
+/**
+ * The handshakes that turn a fresh comm to the scheduler into a long-lived stream. The first
+ * message is written as a plain message (`comm.write(msg)`, not a batch); nothing is replied to it;
+ * every later message in either direction is a BatchedSend batch (an array of messages; a single
+ * message is accepted too).
+ *
+ * A client: opens a comm and writes `{ op: 'register-client', client: id }`. The comm is then the
+ * client's stream: ClientToScheduler messages up, SchedulerToClient messages down. An id already
+ * connected, or a malformed or unknown message, closes the comm (logged at the scheduler). When
+ * the comm closes (or after `close-client`) the scheduler releases everything the client wanted.
+ *
+ * A worker, once its own server listens (so that its address is final):
+ * 1. calls the `register-worker` RPC with its identity (and the keys it already holds). The
+ *    scheduler checks it (an address or a name already registered is refused with an error reply)
+ *    and keeps it as *pending*; nothing is sent to the worker yet.
+ * 2. opens a comm and writes `{ op: 'worker-stream', address }`. The scheduler adds the worker
+ *    (the state machine's add-worker) and from then on sends SchedulerToWorker batches on it and
+ *    reads WorkerToScheduler batches. A worker-stream with no pending registration is refused
+ *    (the comm is closed). A pending registration expires after the heartbeat timeout.
+ * 3. calls `heartbeat-worker` every ~1 s. A worker silent for longer than the timeout (10 s by
+ *    default) is removed and its stream closed; so is a worker whose stream closes. A heartbeat
+ *    answered `missing` means the scheduler no longer knows the worker, which then shuts down
+ *    (as a dask worker with reconnect=False does), as it does when its stream to the scheduler closes.
+ * 4. on a clean close, calls `unregister-worker` (the scheduler removes it at once), then closes
+ *    its stream.
+ */
+export type SchedulerStreamOps = {
+  'register-client': { client: string };
+  'worker-stream': { address: Address };
+};
+
 // ---- RPC requests (request/response)
 
 export interface WorkerIdentity {
@@ -134,6 +169,21 @@ export type SchedulerRpc = {
 export type WorkerRpc = {
   /** Values of keys this worker holds (Serialize()d); missing keys are left out. */
   'get-data': { req: { keys: Key[] }; res: { data: Record<Key, Opaque> } };
-  /** Values pushed to this worker (scatter). */
-  'update-data': { req: { data: Record<Key, Opaque> }; res: { nbytes: Record<Key, number> } };
+  /**
+   * Values pushed to this worker (scatter). `report` (default false): the worker tells the
+   * scheduler itself (add-keys). A client leaves it false and sends `update-data` on its own stream
+   * once every worker has answered, so that the scheduler learns of the data from one side only
+   * (otherwise an add-keys arriving before the client's update-data would be freed as unknown).
+   */
+  'update-data': { req: { data: Record<Key, Opaque>; report?: boolean }; res: { nbytes: Record<Key, number> } };
 };
+
+/**
+ * An RPC map above (`{ req, res }` per op) as the rpc layer's op map (`{ request, reply }`), for
+ * `new Server<SchedulerOps>(...)` and `rpc<SchedulerOps>(address).call(...)`.
+ */
+export type RpcOps<T extends Record<string, { req: object; res: unknown }>> = {
+  [K in keyof T]: { request: T[K]['req']; reply: T[K]['res'] };
+};
+export type SchedulerOps = RpcOps<SchedulerRpc>;
+export type WorkerOps = RpcOps<WorkerRpc>;

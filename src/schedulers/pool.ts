@@ -25,17 +25,25 @@ function workerFile(): { filename: string } {
 export function threadPool(threads = defaultThreadCount()): Piscina<Batch, BatchResult> {
   let pool = pools.get(threads);
   if (pool === undefined) {
-    pool = new Piscina<Batch, BatchResult>({
-      ...workerFile(),
-      minThreads: threads,
-      maxThreads: threads,
-      idleTimeout: Infinity,
-      // One batch waiting per thread hides the message latency between batches.
-      concurrentTasksPerWorker: 1,
-    });
+    pool = createThreadPool(threads);
     pools.set(threads, pool);
   }
   return pool;
+}
+
+/**
+ * A pool of its own, which its owner closes (`close({ force: true })`): the distributed worker's
+ * executor, so that workers sharing a process do not share threads, as dask's workers do not.
+ */
+export function createThreadPool(threads: number): Piscina<Batch, BatchResult> {
+  return new Piscina<Batch, BatchResult>({
+    ...workerFile(),
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Infinity,
+    // One batch waiting per thread hides the message latency between batches.
+    concurrentTasksPerWorker: 1,
+  });
 }
 
 /** Closes every pool; later computations start new ones. */
