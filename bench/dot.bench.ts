@@ -5,6 +5,8 @@
  * where numpy calls OpenBLAS; ours runs the plain-JavaScript gemm of chunk/gemm.ts on the thread
  * pool. `gemm-1000` times one 1000x1000 block product on one thread (our tensordot kernel, against
  * numpy's `a @ b`, which OpenBLAS may spread over both cores): 2 GFLOP, so GFLOP/s = 2 / seconds.
+ * `add-transpose-mean` is the issue's elementwise-plus-reduction workload: `x.add(x.T).mean({ axis: 0 })`
+ * on a random 10000x10000 float64 array in 1000x1000 chunks (800 MB; every block meets its mirror).
  * Figures are per run (n_tasks is 1, so "µs/task" is microseconds per run).
  */
 import ndarray from 'ndarray';
@@ -12,7 +14,9 @@ import type { NdArray } from '../src/collections/array/index.js';
 import { tensordot as tensordotKernel } from '../src/collections/array/chunk/linalg.js';
 import { dot } from '../src/collections/array/dot.js';
 import { random } from '../src/collections/array/random.js';
-import { sum } from '../src/collections/array/reductions.js';
+import { mean, sum } from '../src/collections/array/reductions.js';
+import { add } from '../src/collections/array/elemwise.js';
+import { transpose } from '../src/collections/array/transpose.js';
 import type { Bench } from './lib/bench.js';
 import { repeat } from './lib/timing.js';
 
@@ -61,6 +65,23 @@ export const benches: readonly Bench[] = [
       const total = sum(dot(a, b));
       // Each run takes seconds: at most 3 timed runs and 1 warm-up, whatever the command line says.
       return repeat(() => total.compute(), { reps: Math.min(reps, MAX_REPS), warmup: Math.min(warmup, 1), minWarmupMs: 0, nTasks: 1, check: checkApprox });
+    },
+  },
+  {
+    name: 'add-transpose-mean',
+    description: 'x.add(x.T).mean({ axis: 0 }) for random 10000x10000 float64 in 1000x1000 chunks (threads); seconds per run',
+    daskScript: 'dot_bench.py',
+    daskName: 'add-transpose-mean',
+    target: { maxUsPerTask: 0.96e6, daskReferenceUs: 0.96e6 },
+    ours: ({ reps, warmup }) => {
+      const x = random.random([10_000, 10_000], { chunks: CHUNK, seed: 3 });
+      const m = mean(add(x, transpose(x)), { axis: 0 });
+      // Each entry is the mean of 10000 sums of two uniforms: about 1.
+      const check = (r: unknown) => {
+        const v = (r as NdArray).get(17);
+        if ((r as NdArray).shape[0] !== 10_000 || Math.abs(v - 1) > 0.05) throw new Error(`add-transpose-mean computed ${v} at 17, expected about 1`);
+      };
+      return repeat(() => m.compute(), { reps: Math.min(reps, MAX_REPS), warmup: Math.min(warmup, 1), minWarmupMs: 0, nTasks: 1, check });
     },
   },
 ];

@@ -1,4 +1,5 @@
-"""The dask side of bench/dot.bench.ts: (a.dot(b)).sum() on random arrays, and one numpy block product.
+"""The dask side of bench/dot.bench.ts: (a.dot(b)).sum() on random arrays, one numpy block product,
+and (x + x.T).mean(axis=0).
 
 usage: python3 dot_bench.py [--reps N] [--warmup N] [name ...]
 
@@ -37,13 +38,23 @@ def gemm_1000():
     return lambda: float((a @ b)[3, 5])
 
 
-BENCHES = {"dot-sum-4000": dot_sum, "gemm-1000": gemm_1000}
-HEAVY = {"dot-sum-4000"}
+def add_transpose_mean():
+    x = da.random.random((10_000, 10_000), chunks=CHUNK)
+    m = (x + x.T).mean(axis=0)
+    return lambda: m.compute()
+
+
+BENCHES = {"dot-sum-4000": dot_sum, "gemm-1000": gemm_1000, "add-transpose-mean": add_transpose_mean}
+HEAVY = {"dot-sum-4000", "add-transpose-mean"}
 
 
 def check(name, result):
     if name == "gemm-1000":
         return  # a product entry of random data: ~250, nothing exact to compare
+    if name == "add-transpose-mean":
+        if result.shape != (10_000,) or abs(result[17] - 1) > 0.05:
+            raise AssertionError("%s computed %r at 17, expected about 1" % (name, result[17]))
+        return
     expected = N ** 3 / 4
     if abs(result - expected) > 0.01 * expected:
         raise AssertionError("%s computed %r, expected about %r" % (name, result, expected))

@@ -39,11 +39,19 @@ function exposedGc(): GcFn | null {
 
 /** A new zeroed SharedArrayBuffer of `bytes`, counted towards this thread's next collection. */
 export function sharedBuffer(bytes: number): SharedArrayBuffer {
-  sinceCollect += bytes;
-  if (sinceCollect >= COLLECT_EVERY_BYTES) {
-    sinceCollect = 0;
-    const gc = exposedGc();
-    if (gc) gc({ type: ++collections % FULL_EVERY === 0 ? 'major' : 'minor', execution: 'sync' });
-  }
+  countShared(bytes);
   return new SharedArrayBuffer(bytes);
+}
+
+/**
+ * Counts shared memory this thread came to hold without allocating it (blocks received from pool
+ * threads): the main thread drops those as results are released, and only a collection of the
+ * small objects that hold them gives the memory back.
+ */
+export function countShared(bytes: number): void {
+  sinceCollect += bytes;
+  if (sinceCollect < COLLECT_EVERY_BYTES) return;
+  sinceCollect = 0;
+  const gc = exposedGc();
+  if (gc) gc({ type: ++collections % FULL_EVERY === 0 ? 'major' : 'minor', execution: 'sync' });
 }

@@ -9,7 +9,7 @@
  * anything, so `decode` walks only values that need it.
  */
 import ndarray from 'ndarray';
-import { sharedBuffer } from './shared-memory.js';
+import { countShared, sharedBuffer } from './shared-memory.js';
 
 const TAG = '\u0000dask-ts';
 const sharedCopies = new WeakMap<ArrayBufferView, ArrayBufferView>();
@@ -81,6 +81,7 @@ function dec(x: unknown): unknown {
   if (Array.isArray(x)) return mapArray(x, dec);
   const o = x as Record<string, unknown>;
   if (o[TAG] === 'ndarray') {
+    countShared((o.data as ArrayBufferView).byteLength);
     return ndarray(o.data as ndarray.Data<number>, o.shape as number[], o.stride as number[], o.offset as number);
   }
   return isPlain(x) ? mapObject(o, dec) : x;
