@@ -4,8 +4,11 @@
  * Channels (after the manual's "Journey of a Task" and "Protocol"):
  * - client → scheduler, and scheduler → client: a long-lived stream per client (BatchedSend);
  * - scheduler → worker, and worker → scheduler: a long-lived stream per worker (BatchedSend);
- * - request/response RPCs: register-worker, heartbeat-worker, get-data (worker ↔ worker, client →
- *   worker), who-has, ncores, identity, gather, scatter helpers.
+ * - request/response RPCs (a ConnectionPool call each): register-worker, heartbeat-worker,
+ *   unregister-worker, who-has, has-what, ncores, identity on the scheduler; get-data (worker ↔
+ *   worker, client → worker) and update-data (scatter) on workers. There is no gather RPC on the
+ *   scheduler: clients fetch values from the workers themselves.
+ * - how a comm becomes a client's or a worker's stream: SchedulerStreamOps below.
  *
  * The scheduler never decodes user functions or data: a task's run spec and a task's exception
  * travel as `Opaque` values (protocol `Serialize` on the sending side, `Serialized` at the
@@ -59,7 +62,11 @@ export type ClientToScheduler =
 
 export type SchedulerToClient =
   | { op: 'key-in-memory'; key: Key; type?: string }
-  | { op: 'task-erred'; key: Key; exception: Opaque; traceback?: string }
+  /**
+   * `blame`: the key whose task raised `exception`, when it is not `key` itself (`key` depends on
+   * it), so that the client can report which task failed.
+   */
+  | { op: 'task-erred'; key: Key; exception: Opaque; traceback?: string; blame?: Key }
   | { op: 'cancelled-key'; key: Key }
   | { op: 'lost-data'; key: Key }
   | { op: 'restart' };
@@ -163,7 +170,7 @@ export type SchedulerRpc = {
   'who-has': { req: { keys?: Key[] }; res: Record<Key, Address[]> };
   'has-what': { req: { workers?: Address[] }; res: Record<Address, Key[]> };
   ncores: { req: { workers?: Address[] }; res: Record<Address, number> };
-  identity: { req: Record<string, never>; res: { address: Address; workers: Record<Address, WorkerIdentity> } };
+  identity: { req: Record<never, never>; res: { address: Address; workers: Record<Address, WorkerIdentity> } };
 };
 
 export type WorkerRpc = {

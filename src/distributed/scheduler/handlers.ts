@@ -12,7 +12,7 @@ import { computeSeconds } from './durations.js';
 import { cycleException, killedWorkerException, missingDependencyException, unknownKeyException } from './errors.js';
 import type { SchedulerEvent } from './events.js';
 import { ClientState, TaskState, WorkerState } from './model.js';
-import { drain, transition } from './transitions.js';
+import { drain, erredMessage, transition } from './transitions.js';
 
 /** The event(s) of a type; distributes over members whose `type` is itself a union. */
 type EventOf<T extends SchedulerEvent['type'], E = SchedulerEvent> = E extends { type: infer U } ? (T extends U ? E : never) : never;
@@ -38,9 +38,7 @@ function desire(core: SchedulerCore, cs: ClientState, ts: TaskState): void {
       core.toClient(cs, ts.type === undefined ? { op: 'key-in-memory', key: ts.key } : { op: 'key-in-memory', key: ts.key, type: ts.type });
       break;
     case 'erred':
-      core.toClient(cs, ts.traceback === undefined
-        ? { op: 'task-erred', key: ts.key, exception: ts.exception! }
-        : { op: 'task-erred', key: ts.key, exception: ts.exception!, traceback: ts.traceback });
+      core.toClient(cs, erredMessage(ts.key, ts.exception!, ts.traceback, ts.exceptionBlame));
       break;
   }
 }

@@ -20,7 +20,7 @@
  * Event handlers (handlers.ts) make *explicit* transitions (a task finished, a worker left), which
  * carry arguments, then drain.
  */
-import type { Key, Opaque, StartStop } from '../messages.js';
+import type { Key, Opaque, SchedulerToClient, StartStop } from '../messages.js';
 import type { SchedulerCore } from './core.js';
 import { lostDataException, TransitionError } from './errors.js';
 import { needed, type TaskState, type TaskStateName, type WorkerState } from './model.js';
@@ -190,12 +190,21 @@ function toErred(core: SchedulerCore, ts: TaskState, args: TransitionArgs | unde
   for (const dts of ts.dependents) if (ACTIVE.has(dts.state)) core.recommend(dts, 'erred', inherited);
   if (a.lost) core.report(ts, { op: 'lost-data', key: ts.key });
   else {
-    core.report(ts, a.traceback === undefined
-      ? { op: 'task-erred', key: ts.key, exception: a.exception }
-      : { op: 'task-erred', key: ts.key, exception: a.exception, traceback: a.traceback });
+    core.report(ts, erredMessage(ts.key, a.exception, a.traceback, a.blame));
   }
   if (ts.whoWants.size === 0) core.recommend(ts, 'released');
   return true;
+}
+
+/** The task-erred message for clients: `blame` only when another key's task raised the exception. */
+export function erredMessage(key: Key, exception: Opaque, traceback: string | undefined, blame: Key | undefined): SchedulerToClient {
+  return {
+    op: 'task-erred',
+    key,
+    exception,
+    ...(traceback === undefined ? {} : { traceback }),
+    ...(blame === undefined || blame === key ? {} : { blame }),
+  };
 }
 
 /** Nothing needs it any more: stop computing it (a running task is cancelled on its worker). */

@@ -24,8 +24,8 @@ describe('a failing task', () => {
     const out = h.s.handle({ type: 'task-erred', worker: A, key: 'a', exception: boom, traceback: 'tb', startstops: [], stimulusId: 'e' });
     expect(out).toEqual([
       { type: 'send-client', client: 'c2', msg: { op: 'task-erred', key: 'a', exception: boom, traceback: 'tb' } },
-      { type: 'send-client', client: 'c1', msg: { op: 'task-erred', key: 'c', exception: boom, traceback: 'tb' } },
-      { type: 'send-client', client: 'c2', msg: { op: 'task-erred', key: 'c', exception: boom, traceback: 'tb' } },
+      { type: 'send-client', client: 'c1', msg: { op: 'task-erred', key: 'c', exception: boom, traceback: 'tb', blame: 'a' } },
+      { type: 'send-client', client: 'c2', msg: { op: 'task-erred', key: 'c', exception: boom, traceback: 'tb', blame: 'a' } },
     ]);
     expect(h.s.task('c')).toMatchObject({ state: 'erred', exception: boom, exceptionBlame: 'a' });
     // b is wanted by nobody: it is not kept erred.
@@ -41,7 +41,7 @@ describe('a failing task', () => {
     const boom = exception('boom');
     h.err(A, 'a', boom);
     const out = h.submit('c', graph({ a: [], d: ['a'] }), ['d']);
-    expect(out).toEqual([{ type: 'send-client', client: 'c', msg: { op: 'task-erred', key: 'd', exception: boom } }]);
+    expect(out).toEqual([{ type: 'send-client', client: 'c', msg: { op: 'task-erred', key: 'd', exception: boom, blame: 'a' } }]);
     expect(h.s.task('d')?.exceptionBlame).toBe('a');
   });
 
