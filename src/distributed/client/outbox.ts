@@ -7,7 +7,7 @@
  *   one scheduler event), and consecutive key lists (releases, desires, cancels) into one message.
  *   Nothing merges across a message of another kind, so order is kept.
  * - A frame budget per write. Every task's run spec is a serialized part of at least one frame,
- *   and a comm refuses messages of more than `maxFrames` frames (10,000 by default, on both ends).
+ *   and a comm refuses messages of more than `maxFrames` frames (1,000,000 by default, on both ends).
  *   So a batch is cut before it exceeds `maxFramesPerWrite`, and an update-graph that alone exceeds
  *   it is split (splitUpdateGraph) into several, in dependency order.
  */

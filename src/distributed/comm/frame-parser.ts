@@ -30,7 +30,7 @@ import { readWord, WORD } from './frame-header.js';
 
 /** Limits on what one message may declare. All three are checked before anything is allocated. */
 export interface FrameLimits {
-  /** Frames per message (default 10,000). */
+  /** Frames per message (default 1,000,000: a header of 8 MB at most; every serialised value of a message is a frame). */
   readonly maxFrames: number;
   /** Bytes per frame (default 2 GiB). */
   readonly maxFrameBytes: number;
@@ -39,7 +39,7 @@ export interface FrameLimits {
 }
 
 export const DEFAULT_FRAME_LIMITS: FrameLimits = Object.freeze({
-  maxFrames: 10_000,
+  maxFrames: 1_000_000,
   maxFrameBytes: 2 ** 31,
   maxMessageBytes: 2 ** 31,
 });

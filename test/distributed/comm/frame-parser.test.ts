@@ -192,7 +192,7 @@ describe('FrameParser', () => {
 
   it('checks its limits', () => {
     expect(resolveFrameLimits()).toEqual(DEFAULT_FRAME_LIMITS);
-    expect(DEFAULT_FRAME_LIMITS).toEqual({ maxFrames: 10_000, maxFrameBytes: 2 ** 31, maxMessageBytes: 2 ** 31 });
+    expect(DEFAULT_FRAME_LIMITS).toEqual({ maxFrames: 1_000_000, maxFrameBytes: 2 ** 31, maxMessageBytes: 2 ** 31 });
     expect(resolveFrameLimits({ maxFrames: 5, maxFrameBytes: undefined }).maxFrames).toBe(5);
     expect(() => resolveFrameLimits({ maxFrameBytes: -1 })).toThrow("frame limit 'maxFrameBytes' must be a positive integer, got -1");
     expect(() => resolveFrameLimits({ maxFrames: 1.5 })).toThrow(TypeError);

@@ -311,3 +311,18 @@ describe('TCP comms', () => {
     await expect(within(2000, c.read())).rejects.toBeInstanceOf(CommClosedError);
   });
 });
+
+describe('messages of many serialised parts', () => {
+  it('carries a message of 20,000 Serialize parts with the default limits (each part is a frame)', async () => {
+    const { Serialize } = await import('../../../src/distributed/protocol/index.js');
+    const srv = await server();
+    const c = await client(srv.listener.address);
+    const s = await srv.next();
+    const data: Record<string, unknown> = {};
+    for (let i = 0; i < 20_000; i++) data[`k-${i}`] = new Serialize(i);
+    await within(10_000, c.write({ op: 'get-data-reply', data }));
+    const got = (await within(10_000, s.read())) as { data: Record<string, unknown> };
+    expect(Object.keys(got.data)).toHaveLength(20_000);
+    expect(got.data['k-19999']).toBe(19_999);
+  });
+});
