@@ -6,7 +6,7 @@
  * `da.random.random(n, chunks=1e6).sum().compute()`.
  *
  * Each benchmark runs in a child process of its own, so that its peak resident set size (all
- * threads: `process.resourceUsage().maxRSS`) is its own; dask's is `resource.getrusage` in its
+ * threads: VmHWM (bench/lib/rss.ts)) is its own; dask's is `resource.getrusage` in its
  * process. Figures are per run (n_tasks is 1, so "µs/task" reads as µs per run); the summary
  * after the table gives seconds, the ratio and both peaks. Each run takes seconds: at most 5 timed
  * runs for 1e8 and 3 for 1e9, after at most one warm-up (for 1e9 a warm-up at 1e8, on both sides).
@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench } from './lib/bench.js';
+import { peakRssBytes } from './lib/rss.js';
 import type { DaskMeasurement } from './lib/dask.js';
 import { fmtNum } from './lib/table.js';
 import { median, min, type Measurement } from './lib/timing.js';
@@ -52,7 +53,7 @@ async function child(n: number, reps: number, warmup: number, warmupN: number): 
     if (Math.abs(mean - 0.5) > 1e-3) throw new Error(`random-sum: mean ${mean}, expected about 0.5`);
   }
   await shutdownThreadPools();
-  const result: ChildResult = { times, maxRssBytes: process.resourceUsage().maxRSS * 1024, mean, threads: defaultThreadCount() };
+  const result: ChildResult = { times, maxRssBytes: peakRssBytes(), mean, threads: defaultThreadCount() };
   console.log(JSON.stringify(result));
 }
 

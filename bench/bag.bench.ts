@@ -6,7 +6,7 @@
  * there: a manifest records the generator's parameters and every file's size, and the files are
  * made again only when it does not match.
  *
- * Ours runs in a child process (so that its peak RSS, `process.resourceUsage().maxRSS`, is the word
+ * Ours runs in a child process (so that its peak RSS, VmHWM (bench/lib/rss.ts), is the word
  * count's alone): readText over the files, split lines into words, flatten, frequencies, top ten,
  * on the threads scheduler. The dask side (bench/python/bag_bench.py) runs
  * `db.read_text(files).str.split().flatten().frequencies().topk(10, key=1)` on the processes
@@ -24,6 +24,7 @@ import { readText } from '../src/collections/bag/text.js';
 import { frequencies, topk } from '../src/collections/bag/reduction.js';
 import { flatten, map } from '../src/collections/bag/transform.js';
 import type { Bench } from './lib/bench.js';
+import { peakRssBytes } from './lib/rss.js';
 import type { DaskMeasurement } from './lib/dask.js';
 import { fmtNum } from './lib/table.js';
 import { median, min, type Measurement } from './lib/timing.js';
@@ -199,7 +200,7 @@ async function child(reps: number, warmup: number): Promise<void> {
     console.error(`  ours: word-count run ${i + 1}/${reps}: ${fmtNum(times[i])} s`);
   }
   await shutdownThreadPools();
-  const result: ChildResult = { times, top10, maxRssBytes: process.resourceUsage().maxRSS * 1024, threads: defaultThreadCount() };
+  const result: ChildResult = { times, top10, maxRssBytes: peakRssBytes(), threads: defaultThreadCount() };
   console.log(JSON.stringify(result));
 }
 
