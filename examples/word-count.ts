@@ -7,15 +7,20 @@
  *
  *   npx tsx examples/word-count.ts                       # on a small corpus it writes to a temp directory
  *   npx tsx examples/word-count.ts 'enron/**\/*.txt'      # on your own files: a glob, a directory or a file
+ *   npx tsx examples/word-count.ts --futures [pattern]   # the manual's futures version, on a cluster
  *
- * (The futures-style version of the manual, Executor.map over file names, comes with the
- * distributed client.)
+ * The futures version is the manual's code step by step: `client.map(countWords, filenames)` on
+ * an in-process cluster (or DASK_SCHEDULER=host:port), `client.map(topItems, counts)` so each
+ * file's counts stay on the workers, then only the top tens come back and are merged here.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { glob } from 'tinyglobby';
 import { readText } from '../src/collections/bag/index.js';
+import { Client } from '../src/distributed/index.js';
 import { shutdownThreadPools } from '../src/index.js';
+import { countWords, topItems } from './word-count-tasks.js';
 
 /**
  * The words of a line, as Python's `line.split()`: a line keeps its '\n' (dask's read_text does
@@ -24,10 +29,12 @@ import { shutdownThreadPools } from '../src/index.js';
 const words = (line: string): string[] => line.split(/\s+/).filter(Boolean);
 
 async function main(): Promise<void> {
-  const given = process.argv[2];
+  const futures = process.argv[2] === '--futures';
+  const given = process.argv[futures ? 3 : 2];
   const corpus = given === undefined ? makeCorpus() : undefined;
   const pattern = given ?? path.join(corpus!, '*.txt');
   try {
+    if (futures) return await withFutures(pattern);
     const lines = readText(pattern);
     console.log(`${lines.npartitions} partitions (one per file) from ${pattern}`);
     const t0 = performance.now();
@@ -42,6 +49,25 @@ async function main(): Promise<void> {
   } finally {
     if (corpus) rmSync(corpus, { recursive: true, force: true });
     await shutdownThreadPools();
+  }
+}
+
+/** The manual's version: futures over file names, counts kept on the workers, top tens merged here. */
+async function withFutures(pattern: string): Promise<void> {
+  const filenames = await glob(pattern, { absolute: true });
+  if (filenames.length === 0) throw new Error(`no files match ${pattern}`);
+  const client = await Client.connect(process.env.DASK_SCHEDULER);
+  try {
+    const t0 = performance.now();
+    const counts = client.map(countWords, filenames);
+    const tops = client.map(topItems, counts);
+    const merged = new Map<string, number>();
+    for (const top of await client.gather(tops)) for (const [word, n] of top) merged.set(word, (merged.get(word) ?? 0) + n);
+    const best = [...merged].sort((a, b) => b[1] - a[1]).slice(0, 10);
+    console.log(`${filenames.length} files; the ten most frequent words of the files' top tens (${((performance.now() - t0) / 1000).toFixed(2)} s):`);
+    for (const [word, n] of best) console.log(`  ${word.padEnd(12)} ${n}`);
+  } finally {
+    await client.close();
   }
 }
 
