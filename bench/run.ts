@@ -14,9 +14,10 @@ import { benches as graphBenches } from './graph.bench.js';
 import { benches as dotBenches } from './dot.bench.js';
 import { benches as bagBenches } from './bag.bench.js';
 import { benches as arrayBenches } from './array.bench.js';
+import { benches as distributedBenches } from './distributed.bench.js';
 
 /** Every benchmark module; a new bench file adds one entry here. */
-const MODULES: readonly (readonly Bench[])[] = [graphBenches, dotBenches, bagBenches, arrayBenches];
+const MODULES: readonly (readonly Bench[])[] = [graphBenches, dotBenches, bagBenches, arrayBenches, distributedBenches];
 
 interface Args {
   filters: string[];
@@ -65,9 +66,14 @@ async function main(): Promise<void> {
   console.error(`${selected.length} benchmark(s), ${args.warmup} warm-up + ${args.reps} timed runs each; median reported`);
 
   const ours = new Map<string, Measurement>();
-  for (const b of selected) {
-    console.error(`  ours: ${b.name} ...`);
-    ours.set(b.name, await b.ours({ reps: args.reps, warmup: args.warmup }));
+  try {
+    for (const b of selected) {
+      console.error(`  ours: ${b.name} ...`);
+      ours.set(b.name, await b.ours({ reps: args.reps, warmup: args.warmup }));
+    }
+  } finally {
+    // Shared resources (a module's cluster) go before dask starts, so the two never compete.
+    for (const cleanup of new Set(selected.map((b) => b.cleanup).filter((c) => c !== undefined))) await cleanup();
   }
 
   // The dask side, one process per script, after ours so the two never compete for cores.

@@ -33,4 +33,10 @@ export interface Bench {
    * that both sides agree). Called after ours and dask have run.
    */
   summary?(dask: DaskMeasurement | undefined): string[];
+  /**
+   * Called once after all of our benchmarks have run (before the dask side), for resources a
+   * module shares between its benchmarks (a cluster). Benchmarks may share one function: each
+   * distinct function is called once.
+   */
+  cleanup?(): Promise<void>;
 }
