@@ -35,11 +35,18 @@ export function keyName(key: Key): string {
 }
 
 /**
- * The prefix dask groups keys by (task durations, nbytes summaries): the name up to the token,
- * `inc` for `inc-7f3a…` and for `('inc-7f3a…', 0)`.
+ * The prefix dask groups keys by (task durations, nbytes summaries), as dask's `key_split`: the
+ * name's dash-separated words up to the first that is not purely alphabetic or looks like a hash
+ * (8 letters a-f). `inc` for `inc-7f3a…` and `('inc-7f3a…', 0)`, `x` for `x-1` and `x-0-17`,
+ * `read-csv` for `read-csv-<token>`. Grouping by it matters: measured durations are kept per prefix.
  */
 export function keyPrefix(key: Key): string {
-  const name = keyName(key);
-  const m = /^(.*?)-[0-9a-f]{8,}/.exec(name);
-  return m ? m[1] : name;
+  const words = keyName(key).split('-');
+  let out = words[0];
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i];
+    if (!/^[A-Za-z]+$/.test(w) || (w.length === 8 && /^[a-f]+$/.test(w))) break;
+    out += '-' + w;
+  }
+  return out;
 }

@@ -111,7 +111,10 @@ describe('keyPrefix', () => {
   it('is the whole name when there is no token', () => {
     expect(keyPrefix('x')).toBe('x');
     expect(keyPrefix('read-csv')).toBe('read-csv');
-    expect(keyPrefix('x-1')).toBe('x-1'); // a short number is not a token
+    expect(keyPrefix('x-1')).toBe('x'); // numbers end the prefix, as dask's key_split
+    expect(keyPrefix('x-0-17')).toBe('x');
+    expect(keyPrefix('hello-world-1')).toBe('hello-world');
+    expect(keyPrefix('random-fc814a39-ee00-42f3-8b6f-cac65bcb5556')).toBe('random');
     expect(keyPrefix('')).toBe('');
   });
 });
