@@ -13,7 +13,7 @@
  */
 import { Client } from '../src/distributed/index.js';
 import { random } from '../src/collections/array/random.js';
-import type { Graph } from '../src/index.js';
+import { inc, independentGraph, sum } from './graph.bench.js';
 import type { Bench } from './lib/bench.js';
 import type { DaskMeasurement } from './lib/dask.js';
 import { fmtNum } from './lib/table.js';
@@ -28,16 +28,6 @@ const MAX_REPS = 3;
 const RANDOM_N = 1e8;
 const RANDOM_MAX_REPS = 3;
 
-// Self-contained: shipped to the workers by source.
-export function inc(x: number): number {
-  return x + 1;
-}
-
-export function sum(xs: readonly number[]): number {
-  let s = 0;
-  for (const x of xs) s += x;
-  return s;
-}
 
 let clientPromise: Promise<Client> | undefined;
 
@@ -121,19 +111,6 @@ const mapGather: Bench = {
   summary: (d) => [`dist-map-gather: ours ${perSec(last['dist-map-gather'])} tasks/s, dask ${perSec(d)} tasks/s; target >= 10,000 tasks/s (dask 552 in the issue)`],
 };
 
-/** x_i = inc(lo + i) for i < n, and total = sum(all x), under a fresh prefix. */
-function independentGraph(prefix: string, lo: number, n: number): Graph {
-  const g: Graph = {};
-  const keys: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const k = `${prefix}x_${i}`;
-    g[k] = [inc, lo + i];
-    keys.push(k);
-  }
-  g[`${prefix}total`] = [sum, keys];
-  return g;
-}
-
 const get: Bench = {
   name: 'dist-get',
   description: `client.get of ${N} independent inc tasks + a sum (fresh keys each run); per task over ${N + 1}`,
@@ -149,7 +126,7 @@ const get: Bench = {
         lo = fresh;
         fresh += N;
         // Building the graph is part of the run on both sides (dask builds its dict too).
-        const g = independentGraph(`g${lo}-`, lo, N);
+        const g = independentGraph(N, { prefix: `g${lo}-`, lo });
         return c.get(g, `g${lo}-total`);
       },
       { reps: clampReps(reps), warmup: Math.min(warmup, 1), minWarmupMs: 0, nTasks: N + 1, check: (r) => check('dist-get', r, sumRange(lo, N)) },

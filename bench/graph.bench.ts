@@ -21,16 +21,19 @@ export function sum(xs: readonly number[]): number {
   return s;
 }
 
-/** x_i = inc(i) for i < n, and total = sum(all x). */
-export function independentGraph(n: number): Graph {
+/**
+ * `${prefix}x_i` = inc(lo + i) for i < n, and `${prefix}total` = sum(all x). A fresh prefix and
+ * offset give fresh keys (the distributed bench needs them: a cluster remembers keys it holds).
+ */
+export function independentGraph(n: number, { prefix = '', lo = 0 } = {}): Graph {
   const g: Graph = {};
   const keys: string[] = [];
   for (let i = 0; i < n; i++) {
-    const k = `x_${i}`;
-    g[k] = [inc, i];
+    const k = `${prefix}x_${i}`;
+    g[k] = [inc, lo + i];
     keys.push(k);
   }
-  g.total = [sum, keys];
+  g[`${prefix}total`] = [sum, keys];
   return g;
 }
 
