@@ -18,6 +18,7 @@ import { hasUnknown, shapeOf, type Chunks } from './chunks.js';
 import { concatenate } from './concatenate.js';
 import { dot, matmul } from './dot.js';
 import { mapBlocks } from './mapblocks.js';
+import { fuseElementwise } from './optimize.js';
 import { itemsize, type DType } from './dtype.js';
 import * as ew from './elemwise.js';
 import { computeChunkSizes, mask } from './mask.js';
@@ -308,6 +309,11 @@ export class DaskArray implements DaskCollection<ArrayResult> {
         ? this.blockKey(...prefix)
         : Array.from({ length: this.chunks[prefix.length].length }, (_, i) => build([...prefix, i]));
     return build([]);
+  }
+
+  /** Blockwise fusion of elementwise chains into their consumers (optimize.ts). */
+  daskOptimize(graph: Graph, keys: readonly Key[]): Graph {
+    return fuseElementwise(graph, keys);
   }
 
   daskPostCompute(blocks: unknown): ArrayResult {

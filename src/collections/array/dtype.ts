@@ -50,6 +50,11 @@ export function alloc(dtype: DType, n: number): TypedArray {
   return new C(sharedBuffer(n * C.BYTES_PER_ELEMENT), 0, n);
 }
 
+/** A zeroed typed array in ordinary memory: scratch that never leaves the task that made it. */
+export function allocLocal(dtype: DType, n: number): TypedArray {
+  return new CTORS[dtype](new ArrayBuffer(n * CTORS[dtype].BYTES_PER_ELEMENT), 0, n);
+}
+
 /** The dtype of a typed array (Uint8Array reads as uint8; bool arrays are tracked by the collection). */
 export function dtypeOf(a: ArrayBufferView): DType {
   if (a instanceof Float64Array) return 'float64';

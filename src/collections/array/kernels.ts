@@ -6,5 +6,6 @@ import './chunk/mask.js';
 import './chunk/random.js';
 import './chunk/reduce.js';
 import './chunk/elemwise.js';
+import './chunk/fused.js';
 import './chunk/blockwise.js';
 import './chunk/linalg.js';

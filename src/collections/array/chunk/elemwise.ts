@@ -134,7 +134,7 @@ function compile(op: string, out: DType, kinds: readonly string[], contiguous: b
   return loop;
 }
 
-type Operand = NdArray | number;
+export type Operand = NdArray | number;
 
 /** `a` seen with the output's shape: leading axes added, stride 0 wherever `a` has length 1. */
 function broadcastView(a: NdArray, shape: readonly number[]): NdArray {
@@ -144,8 +144,8 @@ function broadcastView(a: NdArray, shape: readonly number[]): NdArray {
 }
 
 /** The blocks' broadcast shape (read off the blocks, so unknown chunk sizes need no special case). */
-function blockShape(operands: readonly Operand[]): number[] {
-  const arrays = operands.filter((a): a is NdArray => typeof a !== 'number');
+export function blockShape(operands: readonly (number | { readonly shape: readonly number[] })[]): number[] {
+  const arrays = operands.filter((a) => typeof a !== 'number');
   const nd = Math.max(...arrays.map((a) => a.shape.length));
   const shape = new Array<number>(nd).fill(1);
   for (const a of arrays) a.shape.forEach((n, k) => n !== 1 && (shape[k + nd - a.shape.length] = n));
@@ -153,18 +153,28 @@ function blockShape(operands: readonly Operand[]): number[] {
 }
 
 function apply(op: string, dtype: DType, operands: readonly Operand[]): NdArray {
-  const shape = blockShape(operands);
-  const out = empty(dtype, shape);
+  const out = empty(dtype, blockShape(operands));
+  applyInto(op, dtype, operands, out);
+  return out;
+}
+
+/**
+ * `op` of the operands (broadcast) written into `out`, a C-contiguous array of the operands'
+ * broadcast shape and of type `dtype` (a new block, a slab of one, or the scratch tile of a fused
+ * expression: chunk/fused.ts).
+ */
+export function applyInto(op: string, dtype: DType, operands: readonly Operand[], out: NdArray): void {
+  const shape = out.shape;
   const o = out.data as TypedArray;
-  const size = o.length;
-  if (size === 0) return out;
+  const size = out.size;
+  if (size === 0) return;
   const kinds = operands.map((a) => (typeof a === 'number' ? 'scalar' : (a.data as TypedArray).constructor.name));
   // Flat when every array operand is C-contiguous with the output's element count (same shape).
   const flat = operands.every((a) => typeof a === 'number' || (a.size === size && isContiguous(a)));
   if (flat) {
     const args = operands.flatMap((a) => (typeof a === 'number' ? [a, 0, 0] : [a.data, a.offset, 1]));
-    compile(op, dtype, kinds, true)(o, 0, 1, ...args, size);
-    return out;
+    compile(op, dtype, kinds, true)(o, out.offset, 1, ...args, size);
+    return;
   }
   const loop = compile(op, dtype, kinds, false);
   const views = operands.map((a) => (typeof a === 'number' ? a : broadcastView(a, shape)));
@@ -182,7 +192,6 @@ function apply(op: string, dtype: DType, operands: readonly Operand[]): NdArray 
     args.push(n);
     loop(o, offs[0], os, ...args);
   });
-  return out;
 }
 
 export const unary = defineKernel('array.unary', (op: string, dtype: DType, a: Operand): NdArray => apply(op, dtype, [a]));

@@ -18,7 +18,7 @@
 import ndarray from 'ndarray';
 import { defineKernel } from '../../../graph/shipping/registry.js';
 import type { NdArray } from '../core.js';
-import { isInteger, type DType, type TypedArray } from '../dtype.js';
+import { allocLocal, isInteger, type DType, type TypedArray } from '../dtype.js';
 import { streamOf } from './stream.js';
 import { contiguous, cStrides, empty, forEachRow, isContiguous } from './strided.js';
 
@@ -528,6 +528,24 @@ export const argmaxChunk = defineKernel('array.reduce.argmaxChunk', argChunk(tru
 export const argmaxCombine = defineKernel('array.reduce.argmaxCombine', argCombine(true));
 export const argmaxAggregate = defineKernel('array.reduce.argmaxAggregate', argAggregate(true));
 
+/**
+ * The built-in per-block functions and the combines that merge their partials. None of them
+ * returns a view of its block, so a block may be fed to them in pieces from a reused buffer
+ * (streamChunk below, fusedChunk in fused.ts).
+ */
+export const PIECEWISE_CHUNKS: ReadonlyMap<Function, Function> = new Map<Function, Function>([
+  [sumChunk, sumCombine],
+  [prodChunk, prodCombine],
+  [minChunk, minCombine],
+  [maxChunk, maxCombine],
+  [anyChunk, anyCombine],
+  [allChunk, allCombine],
+  [meanChunk, meanCombine],
+  [momentChunk, momentCombine],
+  [argminChunk, argminCombine],
+  [argmaxChunk, argmaxCombine],
+]);
+
 // ---------------------------------------------------------------------------------------------
 // cumulative sums and products: each block cumulated along the axis, then the running total of
 // the earlier blocks (the "carry", size 1 along the axis) folded into it.
@@ -616,11 +634,6 @@ export const reshape1 = defineKernel('array.reduce.reshape1', (a: NdArray): NdAr
 /** Elements per tile: 256 kB of float64, well inside a core's L2 cache. */
 const TILE = 32768;
 
-const SCRATCH: Record<string, new (n: number) => TypedArray> = {
-  float64: Float64Array, float32: Float32Array, int32: Int32Array, int16: Int16Array, int8: Int8Array,
-  uint32: Uint32Array, uint16: Uint16Array, uint8: Uint8Array, bool: Uint8Array,
-};
-
 /**
  * `chunk` of the block `producer(...args)` (of `shape` and `dtype`, at `lo`), without making the
  * block: runs of whole rows along axis 0 are streamed into one reused tile, each tile reduced by
@@ -645,7 +658,7 @@ export const streamChunk = defineKernel(
     const rows = shape.length === 0 ? 1 : shape[0];
     const rowSize = product(shape.slice(1));
     const tileRows = Math.max(1, Math.floor(TILE / Math.max(1, rowSize)));
-    const scratch = new SCRATCH[dtype](Math.min(rows, tileRows) * rowSize);
+    const scratch = allocLocal(dtype, Math.min(rows, tileRows) * rowSize);
     if (shape.length === 0 || rows * rowSize === 0) {
       s.fill(scratch);
       return chunk(ndarray(scratch, shape) as NdArray, ctx, lo);
