@@ -3,8 +3,8 @@ import ndarray from 'ndarray';
 import { afterAll, describe, expect, it } from 'vitest';
 import { shutdownThreadPools } from '../../../src/index.js';
 import { fromArray, type DaskArray, type NdArray } from '../../../src/collections/array/index.js';
-import { gemmJs } from '../../../src/collections/array/chunk/gemm.js';
-import { wasmGemm, wasmGemmTuning } from '../../../src/collections/array/chunk/gemm-wasm.js';
+import { gemmJs, gemmSumJs, type Mat, type Product } from '../../../src/collections/array/chunk/gemm.js';
+import { wasmGemm, wasmGemmSum, wasmGemmTuning } from '../../../src/collections/array/chunk/gemm-wasm.js';
 import { dot, matmul, outer, tensordot } from '../../../src/collections/array/dot.js';
 import { transpose } from '../../../src/collections/array/transpose.js';
 import { expectClose, make, toNested, partition } from './helpers.js';
@@ -49,7 +49,7 @@ describe('gemm', () => {
 
   it('does a large C a band of rows at a time (WebAssembly)', () => {
     const saved = wasmGemmTuning.cPanelBytes;
-    wasmGemmTuning.cPanelBytes = 1; // one band of 64 rows per pass
+    wasmGemmTuning.cPanelBytes = 1; // bands of MC = 128 rows
     try {
       const [m, n, k] = [150, 11, 7];
       const A = make([m, k], (i) => (i % 13) - 6);
@@ -68,7 +68,9 @@ describe('gemm', () => {
 
   for (const [label, fn] of [['plain JavaScript', gemmJs], ['WebAssembly', wasmGemm ?? gemmJs]] as const) {
     it(`accumulates A·B across tile, panel and slice edges with strided inputs (${label})`, () => {
-      for (const [m, n, k] of [[1, 1, 1], [5, 7, 3], [67, 9, 300], [4, 16, 256], [130, 5, 2], [3, 70, 513], [2, 8, 0]]) {
+      // Edges of the 2x8 and 4x4 tiles, of MC = 64 / 128 rows, KC = 256 / 384 and NC = 2048 columns; 1xN, Nx1, empty.
+      const sizes = [[1, 1, 1], [5, 7, 3], [67, 9, 300], [4, 16, 256], [130, 5, 2], [3, 70, 513], [2, 8, 0], [129, 17, 385], [257, 3, 769], [3, 2049, 2], [1, 41, 9], [41, 1, 9], [0, 5, 3], [5, 0, 3]];
+      for (const [m, n, k] of sizes) {
         const A = make([k, m], (i) => ((i * 37) % 11) - 5); // read transposed: A(i, q) = A[q, i]
         const B = make([k, n], (i) => ((i * 13) % 7) / 2);
         const c = new Float64Array(3 + m * (n + 2)).fill(1); // offset 3, row stride n + 2
@@ -84,6 +86,63 @@ describe('gemm', () => {
       }
     });
   }
+});
+
+/** Σ_p A_p·B_p by definition, at (i, j). */
+function sumOfProducts(products: readonly Product[], i: number, j: number): number {
+  let s = 0;
+  for (const { k, a, b } of products) for (let q = 0; q < k; q++) s += a.data[a.offset + i * a.rs + q * a.cs] * b.data[b.offset + q * b.rs + j * b.cs];
+  return s;
+}
+
+describe('gemmSum', () => {
+  for (const [label, fn] of [['plain JavaScript', gemmSumJs], ['WebAssembly', wasmGemmSum ?? gemmSumJs]] as const) {
+    it(`writes the sum of products of different k and layouts over C's old values (${label})`, () => {
+      for (const [m, n] of [[1, 1], [3, 9], [130, 17], [1, 20], [20, 1]]) {
+        const products: Product[] = [5, 1, 400, 0].map((k, p) => {
+          const A = make([k, m], (i) => ((i * (p + 3)) % 11) - 5); // read transposed
+          const B = make([k, n], (i) => ((i * 13 + p) % 7) / 2);
+          const a: Mat = { data: A.data, offset: 0, rs: 1, cs: m };
+          // The second B is read transposed too (its rows of n become columns), the others row-major.
+          const b: Mat = p === 1 ? { data: B.data, offset: 0, rs: 1, cs: k } : { data: B.data, offset: 0, rs: n, cs: 1 };
+          return { k, a, b };
+        });
+        const c = new Float64Array(2 + m * (n + 1)).fill(Number.NaN); // old values must never be read
+        fn(m, n, products, c, n + 1, 2);
+        for (let i = 0; i < m; i++) {
+          expect(c[2 + i * (n + 1) + n]).toBeNaN(); // the gap between rows is untouched
+          for (let j = 0; j < n; j++) expect(c[2 + i * (n + 1) + j]).toBeCloseTo(sumOfProducts(products, i, j), 9);
+        }
+      }
+    });
+
+    it(`writes zeros for an empty contraction and nothing for an empty C (${label})`, () => {
+      const c = new Float64Array(6).fill(7);
+      const none: Mat = { data: new Float64Array(0), offset: 0, rs: 0, cs: 0 };
+      fn(2, 3, [{ k: 0, a: none, b: none }], c, 3, 0);
+      expect([...c]).toEqual([0, 0, 0, 0, 0, 0]);
+      fn(0, 3, [{ k: 4, a: none, b: { data: new Float64Array(12), offset: 0, rs: 3, cs: 1 } }], c.fill(7), 3, 0);
+      expect([...c]).toEqual([7, 7, 7, 7, 7, 7]);
+    });
+  }
+
+  it('sums every product a band of rows at a time (WebAssembly)', () => {
+    const saved = wasmGemmTuning.cPanelBytes;
+    wasmGemmTuning.cPanelBytes = 1; // bands of 128 rows
+    try {
+      const [m, n] = [300, 10];
+      const products: Product[] = [3, 7].map((k, p) => {
+        const A = make([m, k], (i) => (i % (13 + p)) - 6);
+        const B = make([k, n], (i) => (i % 5) + p);
+        return { k, a: { data: A.data, offset: 0, rs: k, cs: 1 }, b: { data: B.data, offset: 0, rs: n, cs: 1 } };
+      });
+      const c = new Float64Array(m * n).fill(Number.NaN);
+      wasmGemmSum!(m, n, products, c, n, 0);
+      for (const [i, j] of [[0, 0], [127, 9], [128, 0], [256, 5], [299, 9]]) expect(c[i * n + j]).toBe(sumOfProducts(products, i, j));
+    } finally {
+      wasmGemmTuning.cPanelBytes = saved;
+    }
+  });
 });
 
 describe('dot', () => {
@@ -165,6 +224,26 @@ describe('dot', () => {
     const threads = await c.compute({ scheduler: 'threads', unshippable: 'error' });
     expect(toNested(threads)).toEqual(toNested(sync));
     expectClose(threads, tensordotDirect(A, B, [1], [0]));
+  });
+
+  it('multiplies float32 blocks into a float32 result', async () => {
+    const A = ndarray(Float32Array.from({ length: 35 }, (_, i) => Math.sin(i)), [5, 7]) as NdArray;
+    const B = ndarray(Float32Array.from({ length: 21 }, (_, i) => Math.cos(i)), [7, 3]) as NdArray;
+    const c = dot(fromArray(A, { chunks: [2, 3] }), fromArray(B, { chunks: [3, 2] }));
+    expect(c.dtype).toBe('float32');
+    const r = (await c.compute({ scheduler: 'sync' })) as NdArray;
+    expect(r.data).toBeInstanceOf(Float32Array);
+    expectClose(r, tensordotDirect(A, B, [1], [0]), 1e-6); // float32 rounding of the result
+  });
+
+  it('gives zeros for an empty contraction and an empty array for an empty side', async () => {
+    const empty = (shape: number[]) => fromArray(ndarray(new Float64Array(0), shape) as NdArray);
+    const z = dot(empty([2, 0]), empty([0, 3]));
+    expect(z.shape).toEqual([2, 3]);
+    expect(toNested(await z.compute({ scheduler: 'sync' }))).toEqual([[0, 0, 0], [0, 0, 0]]);
+    const e = dot(empty([0, 4]), fromArray(make([4, 3])));
+    expect(e.shape).toEqual([0, 3]);
+    expect(((await e.compute({ scheduler: 'sync' })) as NdArray).shape).toEqual([0, 3]);
   });
 
   it('keeps integer and bool dtypes as numpy does', async () => {

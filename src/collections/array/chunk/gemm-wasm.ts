@@ -1,29 +1,38 @@
 /**
- * C += A·B with a WebAssembly SIMD micro-kernel: the fast path of gemm.ts.
+ * C = Σ_p A_p·B_p (and C += A·B) with WebAssembly SIMD: the fast path of gemm.ts.
  *
- * Design: the same packed GotoBLAS loops as the plain-JavaScript gemm, but the MR x NR tile is
- * computed by a one-loop WebAssembly function over f64x2 lanes (V8 compiles it to SSE/AVX; plain
- * JavaScript is scalar). Tiles are 2 x 8: per step of k, four 2-lane loads of B, two broadcast
- * loads of A and eight multiply-adds on eight 2-lane accumulators, which fit the 16 vector
- * registers. The module is emitted here, byte by byte, when this file loads (no binary blob, no
- * build step); Node without WebAssembly SIMD leaves `wasmGemm` undefined and gemm.ts stays on
- * plain JavaScript.
+ * Design: GotoBLAS/BLIS loops. Columns of C are cut into blocks of NC; for each product and each
+ * slice of KC along its k, the B rows are packed once into NR-wide strips (k-major, zero-padded),
+ * and for each panel of MC rows of A, the A panel is packed into MR-tall strips; one call of the
+ * module's `panel` (gemm-wasm-bytes.ts) then runs every register tile of that panel against every
+ * B strip. All loops over tiles run inside WebAssembly: one call from JavaScript per (NC, KC, MC)
+ * block, not one per tile. Packing stays in JavaScript: the blocks live in SharedArrayBuffers
+ * outside the module's memory, so one pass that reads them (any strides: transposed and sliced
+ * blocks cost no extra copy) and writes the packs is the fewest copies there can be.
  *
- * Memory: the packs and the whole C block (padded to whole tiles) live in the module's memory, so
- * each tile adds into C there; C is copied in before and out after each call. C blocks larger
- * than `wasmGemmTuning.cPanelBytes` are done a band of rows at a time, to bound that memory. Each thread has its
- * own instance; its memory grows to the largest block seen and stays.
+ * Memory: [C (mp x np) | A pack (MC x KC) | B pack (KC x NC)], each 64-byte aligned, so a B row of
+ * a strip is one cache line. C (padded to whole tiles) receives every product of a sum and is
+ * copied out once; `gemmSum` starts it from zeros (BLAS's beta = 0), so a tensordot block over 4
+ * contracted blocks moves one block out of the module, where calling gemm 4 times would move 8
+ * in and out. C larger than `wasmGemmTuning.cPanelBytes` is done a band of rows at a time, to
+ * bound that memory. Each thread has its own instance; its memory grows to the largest block seen
+ * and stays.
  *
- * Measured on 1000x1000 float64 blocks (2-core AMD EPYC, Node 20): 12-16 GFLOP/s for 2x8 tiles
- * with KC = 256, MC = 64, against 3.5-4.4 for the best plain-JavaScript tile (4x4) and 11-12 for
- * 4x4 SIMD tiles; 4x8 spills registers (11), 1x16 is bound by its loads (8).
+ * Sizes (measured on 1000x1000x1000, 2-core AMD EPYC with 32 KiB L1d and 1 MiB L2 per core, Node
+ * 20, under load): MR x NR = 2 x 8 (14 of the 16 vector registers); 4 x 4 was within noise, and
+ * tiles of 12 or more accumulators (3x8, 4x6, 6x4, 4x8) spill and run at 11-12 GFLOP/s against
+ * 18-21. KC = 384 keeps a B strip (24 KiB) in L1; MC = 128 keeps the A panel (384 KiB) in L2.
  */
-import type { Mat } from './gemm.js';
+import type { Mat, Product } from './gemm.js';
+import { gemmModuleBytes } from './gemm-wasm-bytes.js';
 
+// Constants of this module, not imports from gemm-wasm-bytes.ts: with MR imported, packA took
+// five times as long (measured under tsx), as an imported binding is read again on every use.
 const MR = 2;
 const NR = 8;
-const KC = 256;
-const MC = 64;
+const KC = 384;
+const MC = 128;
+const NC = 2048;
 
 /** Tunable: the most bytes of C held in the module's memory at once (tests lower it to exercise bands). */
 export const wasmGemmTuning = { cPanelBytes: 64 * 2 ** 20 };
@@ -40,56 +49,67 @@ interface WasmApi {
 }
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
-interface TileModule {
-  readonly tile: (ap: number, bp: number, kc: number, c: number, ldcBytes: number) => void;
+interface GemmModule {
+  readonly panel: (ap: number, bp: number, c: number, tiles: number, strips: number, kc: number, ldcBytes: number) => void;
   readonly memory: WasmMemory;
 }
 
-function instantiate(api: WasmApi): TileModule | undefined {
+function instantiate(api: WasmApi): GemmModule | undefined {
   let module: object;
   try {
-    module = new api.Module(tileModuleBytes());
+    module = new api.Module(gemmModuleBytes(MR, NR));
   } catch (e) {
     if (e instanceof api.CompileError) return undefined; // no SIMD in this runtime
     throw e;
   }
-  const e = new api.Instance(module).exports as { tile: TileModule['tile']; mem: WasmMemory };
-  return { tile: e.tile, memory: e.mem };
+  const e = new api.Instance(module).exports as { panel: GemmModule['panel']; mem: WasmMemory };
+  return { panel: e.panel, memory: e.mem };
 }
 
-function run(mod: TileModule, m: number, n: number, kdim: number, a: Mat, b: Mat, c: Float64Array, ldc: number, cOffset: number): void {
-  if (m === 0 || n === 0 || kdim === 0) return;
-  const np = Math.ceil(n / NR) * NR;
-  const band = Math.max(MC, Math.floor(wasmGemmTuning.cPanelBytes / (8 * np) / MC) * MC);
+const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
+
+/** C += Σ products, or C = Σ products when `overwrite` (then C is never read). */
+function run(mod: GemmModule, m: number, n: number, products: readonly Product[], c: Float64Array, ldc: number, cOffset: number, overwrite: boolean): void {
+  if (m === 0 || n === 0) return;
+  const work = products.filter((p) => p.k > 0);
+  if (work.length === 0) {
+    if (overwrite) for (let i = 0; i < m; i++) c.fill(0, cOffset + i * ldc, cOffset + i * ldc + n);
+    return;
+  }
+  const band = Math.max(MC, Math.floor(wasmGemmTuning.cPanelBytes / (8 * roundUp(n, NR)) / MC) * MC);
   for (let i0 = 0; i0 < m; i0 += band) {
     const rows = Math.min(band, m - i0);
-    const sub: Mat = { data: a.data, offset: a.offset + i0 * a.rs, rs: a.rs, cs: a.cs };
-    runBand(mod, rows, n, kdim, sub, b, c, ldc, cOffset + i0 * ldc);
+    const sub = work.map(({ k, a, b }) => ({ k, b, a: { data: a.data, offset: a.offset + i0 * a.rs, rs: a.rs, cs: a.cs } }));
+    runBand(mod, rows, n, sub, c, ldc, cOffset + i0 * ldc, overwrite);
   }
 }
 
-/** One band of C rows, held whole in the module's memory: [C (mp x np) | A pack | B pack]. */
-function runBand(mod: TileModule, m: number, n: number, kdim: number, a: Mat, b: Mat, c: Float64Array, ldc: number, cOffset: number): void {
-  const mp = Math.ceil(m / MR) * MR;
-  const np = Math.ceil(n / NR) * NR;
+/** One band of C rows, held whole in the module's memory while every product is added into it. */
+function runBand(mod: GemmModule, m: number, n: number, products: readonly Product[], c: Float64Array, ldc: number, cOffset: number, overwrite: boolean): void {
+  const mp = roundUp(m, MR);
+  const np = roundUp(n, NR);
   const cAt = 0;
-  const aAt = cAt + mp * np;
+  const aAt = cAt + mp * np; // np is a multiple of NR = 8 doubles: 64-byte aligned
   const bAt = aAt + MC * KC;
-  const heap = ensure(mod.memory, (bAt + KC * np) * 8);
+  const heap = ensure(mod.memory, (bAt + KC * Math.min(np, NC)) * 8);
   for (let i = 0; i < mp; i++) {
     const row = cAt + i * np;
-    if (i < m) heap.set(c.subarray(cOffset + i * ldc, cOffset + i * ldc + n), row);
-    heap.fill(0, i < m ? row + n : row, row + np);
+    const copied = !overwrite && i < m ? n : 0;
+    if (copied > 0) heap.set(c.subarray(cOffset + i * ldc, cOffset + i * ldc + n), row);
+    heap.fill(0, row + copied, row + np);
   }
-  for (let k0 = 0; k0 < kdim; k0 += KC) {
-    const kc = Math.min(KC, kdim - k0);
-    packB(b, k0, kc, n, heap, bAt);
-    for (let i0 = 0; i0 < m; i0 += MC) {
-      const mc = Math.min(MC, m - i0);
-      packA(a, i0, mc, k0, kc, heap, aAt);
-      for (let s = 0; s * NR < n; s++) {
-        const bp = 8 * (bAt + s * kc * NR);
-        for (let r = 0; r < mc; r += MR) mod.tile(8 * (aAt + r * kc), bp, kc, 8 * (cAt + (i0 + r) * np + s * NR), 8 * np);
+  for (let j0 = 0; j0 < n; j0 += NC) {
+    const nc = Math.min(NC, n - j0);
+    const strips = Math.ceil(nc / NR);
+    for (const { k, a, b } of products) {
+      for (let k0 = 0; k0 < k; k0 += KC) {
+        const kc = Math.min(KC, k - k0);
+        packB(b, k0, kc, j0, nc, heap, bAt);
+        for (let i0 = 0; i0 < m; i0 += MC) {
+          const mc = Math.min(MC, m - i0);
+          packA(a, i0, mc, k0, kc, heap, aAt);
+          mod.panel(8 * aAt, 8 * bAt, 8 * (cAt + i0 * np + j0), Math.ceil(mc / MR), strips, kc, 8 * np);
+        }
       }
     }
   }
@@ -103,13 +123,27 @@ function ensure(memory: WasmMemory, bytes: number): Float64Array {
   return new Float64Array(memory.buffer);
 }
 
-/** B rows k0..k0+kc into NR-wide strips, k-major within a strip, zero past column n. */
-function packB(b: Mat, k0: number, kc: number, n: number, out: Float64Array, at: number): void {
+/** B rows k0..k0+kc, columns j0..j0+nc, into NR-wide strips, k-major within a strip, zero past column nc. */
+function packB(b: Mat, k0: number, kc: number, j0: number, nc: number, out: Float64Array, at: number): void {
   const { data, rs, cs } = b;
-  for (let j0 = 0; j0 < n; j0 += NR) {
-    const nr = Math.min(NR, n - j0);
-    let dst = at + j0 * kc;
-    let src = b.offset + k0 * rs + j0 * cs;
+  for (let s0 = 0; s0 < nc; s0 += NR) {
+    const nr = Math.min(NR, nc - s0);
+    let dst = at + s0 * kc;
+    let src = b.offset + k0 * rs + (j0 + s0) * cs;
+    if (nr === NR && cs === 1) {
+      // The common case, unrolled: a row-major B, a whole strip.
+      for (let k = 0; k < kc; k++, src += rs, dst += NR) {
+        out[dst] = data[src];
+        out[dst + 1] = data[src + 1];
+        out[dst + 2] = data[src + 2];
+        out[dst + 3] = data[src + 3];
+        out[dst + 4] = data[src + 4];
+        out[dst + 5] = data[src + 5];
+        out[dst + 6] = data[src + 6];
+        out[dst + 7] = data[src + 7];
+      }
+      continue;
+    }
     for (let k = 0; k < kc; k++, src += rs, dst += NR) {
       let j = 0;
       for (; j < nr; j++) out[dst + j] = data[src + j * cs];
@@ -134,89 +168,15 @@ function packA(a: Mat, i0: number, mc: number, k0: number, kc: number, out: Floa
   }
 }
 
-// --- The module, emitted as bytes (WebAssembly binary format, SIMD proposal opcodes). ---
-
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-};
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, bytes: number[]): number[] => [id, ...uleb(bytes.length), ...bytes];
-const name = (s: string): number[] => vec([...s].map((ch) => [ch.charCodeAt(0)]));
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const tee = (i: number) => [0x22, ...uleb(i)];
-/** Signed LEB128, as i32.const takes its operand. */
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) return [...out, byte];
-    out.push(byte | 0x80);
-  }
-};
-const i32Const = (v: number) => [0x41, ...sleb(v)];
-const I32_ADD = 0x6a;
-const I32_SUB = 0x6b;
-const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
-const memarg = (offset: number) => [3, ...uleb(offset)]; // alignment hint 2^3
-const V128_LOAD = 0x00;
-const V128_LOAD64_SPLAT = 0x0a;
-const V128_STORE = 0x0b;
-const F64X2_ADD = 0xf0;
-const F64X2_MUL = 0xf2;
-
-/**
- * `tile(ap, bp, kc, c, ldc)`: for k < kc, acc[r][j] += ap[k*MR + r] * bp[k*NR + j]; then adds
- * the MR x NR accumulators into C at byte address c, rows ldc bytes apart.
- */
-function tileModuleBytes(): Uint8Array {
-  const [AP, BP, KCP, C, LDC] = [0, 1, 2, 3, 4];
-  const lanes = NR / 2;
-  const ACC = 5;
-  const B = ACC + MR * lanes;
-  const A = B + lanes;
-  const body: number[] = [0x03, 0x40]; // loop
-  for (let j = 0; j < lanes; j++) body.push(...get(BP), ...simd(V128_LOAD, ...memarg(16 * j)), ...set(B + j));
-  for (let r = 0; r < MR; r++) {
-    body.push(...get(AP), ...simd(V128_LOAD64_SPLAT, ...memarg(8 * r)), ...set(A));
-    for (let j = 0; j < lanes; j++) {
-      const acc = ACC + r * lanes + j;
-      body.push(...get(acc), ...get(A), ...get(B + j), ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...set(acc));
-    }
-  }
-  body.push(...get(AP), ...i32Const(8 * MR), I32_ADD, ...set(AP));
-  body.push(...get(BP), ...i32Const(8 * NR), I32_ADD, ...set(BP));
-  body.push(...get(KCP), ...i32Const(1), I32_SUB, ...tee(KCP), 0x0d, 0x00, 0x0b); // br_if 0 while kc != 0; end
-  for (let r = 0; r < MR; r++) {
-    for (let j = 0; j < lanes; j++) {
-      body.push(...get(C), ...get(C), ...simd(V128_LOAD, ...memarg(16 * j)), ...get(ACC + r * lanes + j), ...simd(F64X2_ADD), ...simd(V128_STORE, ...memarg(16 * j)));
-    }
-    if (r + 1 < MR) body.push(...get(C), ...get(LDC), I32_ADD, ...set(C));
-  }
-  body.push(0x0b); // end of function
-  const locals = vec([[...uleb(MR * lanes + lanes + 1), 0x7b]]); // v128 locals
-  const fn = [...locals, ...body];
-  const I32 = 0x7f;
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), ...vec([])]])), // type: (i32 x5) -> ()
-    ...section(3, vec([[0]])), // function 0 has type 0
-    ...section(5, vec([[0x00, ...uleb(1)]])), // memory: 1 page, grown on demand
-    ...section(7, vec([[...name('tile'), 0x00, 0], [...name('mem'), 0x02, 0]])),
-    ...section(10, vec([[...uleb(fn.length), ...fn]])),
-  ]);
-}
-
 const instance = wasm && instantiate(wasm);
 
-/** The WebAssembly gemm (same contract as gemm.ts's), or undefined when this runtime has no WebAssembly SIMD. */
+/**
+ * C[cOffset + i * ldc + j] = Σ_p Σ_q A_p(i, q) · B_p(q, j) (C's old values are never read), or
+ * undefined when this runtime has no WebAssembly SIMD.
+ */
+export const wasmGemmSum: ((m: number, n: number, products: readonly Product[], c: Float64Array, ldc: number, cOffset: number) => void) | undefined =
+  instance && ((m, n, products, c, ldc, cOffset) => run(instance, m, n, products, c, ldc, cOffset, true));
+
+/** The WebAssembly gemm for one product (gemm.ts's contract), or undefined without WebAssembly SIMD. */
 export const wasmGemm: ((m: number, n: number, kdim: number, a: Mat, b: Mat, c: Float64Array, ldc: number, cOffset: number) => void) | undefined =
-  instance && ((m, n, kdim, a, b, c, ldc, cOffset) => run(instance, m, n, kdim, a, b, c, ldc, cOffset));
+  instance && ((m, n, kdim, a, b, c, ldc, cOffset) => run(instance, m, n, [{ k: kdim, a, b }], c, ldc, cOffset, false));

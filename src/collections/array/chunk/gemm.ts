@@ -1,6 +1,8 @@
 /**
  * C += A·B for float64 matrices: the inner loop of `dot` and `tensordot`. This file holds the
- * plain-JavaScript version and picks the WebAssembly SIMD one (gemm-wasm.ts) when it loads.
+ * plain-JavaScript version and picks the WebAssembly SIMD one (gemm-wasm.ts) when it loads;
+ * `gemmSum` writes a sum of products into one C (the WebAssembly path keeps C in its memory across
+ * the whole sum).
  *
  * Design (GotoBLAS, scaled down to what V8 does well): the K dimension is cut into slices of KC
  * and the rows of A into panels of MC. For each slice, the B rows are packed once into
@@ -16,7 +18,7 @@
  * while a B strip (KC x NR, 8 KiB) stays in L1.
  */
 
-import { wasmGemm } from './gemm-wasm.js';
+import { wasmGemm, wasmGemmSum } from './gemm-wasm.js';
 
 /** A strided 2-D view: element (i, j) is `data[offset + i * rs + j * cs]`. */
 export interface Mat {
@@ -24,6 +26,13 @@ export interface Mat {
   readonly offset: number;
   readonly rs: number;
   readonly cs: number;
+}
+
+/** One product of a sum: A is m x k, B is k x n. */
+export interface Product {
+  readonly k: number;
+  readonly a: Mat;
+  readonly b: Mat;
 }
 
 const MR = 4;
@@ -41,6 +50,17 @@ let bPack = new Float64Array(0);
  */
 export function gemm(m: number, n: number, kdim: number, a: Mat, b: Mat, c: Float64Array, ldc: number, cOffset = 0): void {
   (wasmGemm ?? gemmJs)(m, n, kdim, a, b, c, ldc, cOffset);
+}
+
+/** C[cOffset + i * ldc + j] = Σ_p (A_p·B_p)(i, j): a sum of products into one C, whose old values are not read. */
+export function gemmSum(m: number, n: number, products: readonly Product[], c: Float64Array, ldc: number, cOffset = 0): void {
+  (wasmGemmSum ?? gemmSumJs)(m, n, products, c, ldc, cOffset);
+}
+
+/** gemmSum in plain JavaScript. */
+export function gemmSumJs(m: number, n: number, products: readonly Product[], c: Float64Array, ldc: number, cOffset = 0): void {
+  for (let i = 0; i < m; i++) c.fill(0, cOffset + i * ldc, cOffset + i * ldc + n);
+  for (const { k, a, b } of products) gemmJs(m, n, k, a, b, c, ldc, cOffset);
 }
 
 /** gemm in plain JavaScript (4x4 register tiles). */

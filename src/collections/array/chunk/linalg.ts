@@ -1,13 +1,14 @@
 /**
  * Kernels of dot, tensordot and outer. A tensordot block sums the products of every pair of
- * blocks along the contracted axes into one float64 accumulator (gemm adds in place), so no
- * partial product is ever allocated; integer and bool results are converted at the end.
+ * blocks along the contracted axes into one float64 accumulator with one `gemmSum` call, so no
+ * partial product is ever allocated (and the WebAssembly path moves C in and out of its memory
+ * once for the whole sum); integer and bool results are converted at the end.
  */
 import ndarray from 'ndarray';
 import { defineKernel } from '../../../graph/shipping/registry.js';
 import type { NdArray } from '../core.js';
 import type { DType, TypedArray } from '../dtype.js';
-import { gemm, type Mat } from './gemm.js';
+import { gemmSum, type Mat, type Product } from './gemm.js';
 import { copyInto, empty, forEachRow } from './strided.js';
 
 type Nested = NdArray | readonly Nested[];
@@ -24,21 +25,20 @@ export const tensordot = defineKernel(
     const bLevel = levels(bAxes);
     const counts = aAxes.map((_, p) => countAt(aNest, aLevel.indexOf(p)));
     const idx = counts.map(() => 0);
-    let acc: Float64Array | undefined;
+    const products: (Product & { rows: number; cols: number })[] = [];
     let shape: number[] = [];
     for (;;) {
       const a = pick(aNest, aLevel, idx);
       const b = pick(bNest, bLevel, idx);
-      if (acc === undefined) {
-        shape = [...free(a.shape, aAxes), ...free(b.shape, bAxes)];
-        acc = dtype === 'float64' ? (empty('float64', [size(shape)]).data as Float64Array) : new Float64Array(size(shape));
-      }
-      accumulate(a, b, aAxes, bAxes, acc);
+      if (products.length === 0) shape = [...free(a.shape, aAxes), ...free(b.shape, bAxes)];
+      products.push(asProduct(a, b, aAxes, bAxes));
       let p = idx.length - 1;
       for (; p >= 0 && ++idx[p] === counts[p]; p--) idx[p] = 0;
       if (p < 0) break;
     }
-    return toDtype(acc!, shape, dtype);
+    const acc = dtype === 'float64' ? (empty('float64', [size(shape)]).data as Float64Array) : new Float64Array(size(shape));
+    gemmSum(products[0].rows, products[0].cols, products, acc, products[0].cols);
+    return toDtype(acc, shape, dtype);
   },
 );
 
@@ -67,13 +67,13 @@ function size(shape: readonly number[]): number {
   return shape.reduce((x, y) => x * y, 1);
 }
 
-/** acc += tensordot(a, b) for one pair of blocks, as one matrix product. */
-function accumulate(a: NdArray, b: NdArray, aAxes: readonly number[], bAxes: readonly number[], acc: Float64Array): void {
+/** tensordot(a, b) for one pair of blocks as one matrix product: rows x k times k x cols. */
+function asProduct(a: NdArray, b: NdArray, aAxes: readonly number[], bAxes: readonly number[]): Product & { rows: number; cols: number } {
   const aFree = a.shape.map((_, axis) => axis).filter((axis) => !aAxes.includes(axis));
   const bFree = b.shape.map((_, axis) => axis).filter((axis) => !bAxes.includes(axis));
   const A = asMatrix(a, aFree, aAxes);
   const B = asMatrix(b, bAxes, bFree);
-  gemm(A.rows, B.cols, A.cols, A, B, acc, B.cols);
+  return { k: A.cols, a: A, b: B, rows: A.rows, cols: B.cols };
 }
 
 /**
