@@ -7,11 +7,15 @@
  * made again only when it does not match.
  *
  * Ours runs in a child process (so that its peak RSS, VmHWM (bench/lib/rss.ts), is the word
- * count's alone): readText over the files, split lines into words, flatten, frequencies, top ten,
- * on the threads scheduler. The dask side (bench/python/bag_bench.py) runs
- * `db.read_text(files).str.split().flatten().frequencies().topk(10, key=1)` on the processes
- * scheduler (dask.bag's default) and on threads, and reports the better. The summary after the
- * table checks that both found the same top ten and prints every figure.
+ * count's alone), on the threads scheduler, the same pipeline as the dask side
+ * (bench/python/bag_bench.py): `readText(files).str.split().flatten().frequencies().topk(10,
+ * countOf)` against `db.read_text(files).str.split().flatten().frequencies().topk(10, key=1)` on
+ * the processes scheduler (dask.bag's default) and on threads, the better of which is reported.
+ * That pipeline runs as a fused word count over the bytes (chunk/word-count.ts); the child also
+ * times the same count with a user function, `.map(splitWords).flatten()`, which takes the
+ * general path (a string per word), and prints it in the summary. The child measures the RSS of
+ * its idle pool before any word count, so the summary can give the part the word count adds. The
+ * summary also checks that both sides found the same top ten.
  *
  * Usage: npm run bench -- word-count. Each run takes seconds, so this benchmark does at most 3
  * timed runs after at most 1 warm-up, whatever --reps and --warmup say.
@@ -20,8 +24,10 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { range } from '../src/collections/bag/creation.js';
 import { readText } from '../src/collections/bag/text.js';
-import { frequencies, topk } from '../src/collections/bag/reduction.js';
+import { count, frequencies, topk } from '../src/collections/bag/reduction.js';
+import { strings } from '../src/collections/bag/string.js';
 import { flatten, map } from '../src/collections/bag/transform.js';
 import type { Bench } from './lib/bench.js';
 import { peakRssBytes } from './lib/rss.js';
@@ -35,6 +41,9 @@ const REPO = path.join(HERE, '..');
 
 /** The generator's parameters; a change makes the data again. */
 const GEN = { version: 1, seed: 0x5eed_2016, files: 10, bytesPerFile: 10_000_000, vocabulary: 4000, zipfS: 1.0 } as const;
+
+/** readText without a blocksize: one partition per file. */
+const PARTITION_BYTES = GEN.bytesPerFile;
 
 const MAX_REPS = 3;
 const MAX_WARMUP = 1;
@@ -158,6 +167,16 @@ function generate(): { name: string; size: number }[] {
 // ---------------------------------------------------------------------------------------------
 // ours
 
+/** The resident set size now (VmRSS), in bytes; 0 where /proc is missing. */
+function currentRssBytes(): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * The words of a line. Lines keep their '\n' (dask's read_text semantics), so `split(/\s+/)`
  * leaves an empty string at the end; dask's `str.split()` drops empty strings, and so do we.
@@ -171,17 +190,27 @@ export function countOf(pair: readonly [string, number]): number {
   return pair[1];
 }
 
-/** The word count: readText → words → flatten → frequencies → top ten, on the threads scheduler. */
-export async function wordCount(files: readonly string[]): Promise<[string, number][]> {
-  const words = flatten(map(readText(files), splitWords));
+/**
+ * The word count: readText → words → flatten → frequencies → top ten, on the threads scheduler.
+ * 'str.split' splits with `.str.split()`, as the dask side does; 'map' with a user function.
+ */
+export async function wordCount(files: readonly string[], split: 'str.split' | 'map' = 'str.split'): Promise<[string, number][]> {
+  const lines = readText(files);
+  const words = flatten(split === 'map' ? map(lines, splitWords) : strings(lines).split());
   return (await topk(frequencies(words), 10, countOf).compute()) as [string, number][];
 }
 
 interface ChildResult {
   readonly times: number[];
+  /** The same count with `.map(splitWords)`: the general path. */
+  readonly mapTimes: number[];
   readonly top10: [string, number][];
-  /** Peak resident set size of the child process, in bytes. */
+  /** Peak resident set size of the child process, in bytes, after the `str.split` runs. */
   readonly maxRssBytes: number;
+  /** Resident set size with the pool started and idle, before any word count. */
+  readonly idleRssBytes: number;
+  /** Peak RSS after the `map` runs too (the general path). */
+  readonly mapMaxRssBytes: number;
   readonly threads: number;
 }
 
@@ -190,17 +219,35 @@ async function child(reps: number, warmup: number): Promise<void> {
   const { shutdownThreadPools } = await import('../src/index.js');
   const { defaultThreadCount } = await import('../src/schedulers/pool.js');
   const files = ensureData();
-  let top10: [string, number][] = [];
-  for (let i = 0; i < warmup; i++) top10 = await wordCount(files);
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    top10 = await wordCount(files);
-    times.push((performance.now() - t0) / 1000);
-    console.error(`  ours: word-count run ${i + 1}/${reps}: ${fmtNum(times[i])} s`);
-  }
+  // The idle baseline: the pool started, and every thread has loaded the bag kernels.
+  await count(range(1000, { npartitions: 4 * defaultThreadCount() })).compute();
+  const idleRssBytes = currentRssBytes();
+  const timed = async (split: 'str.split' | 'map'): Promise<{ times: number[]; top10: [string, number][] }> => {
+    let top10: [string, number][] = [];
+    for (let i = 0; i < warmup; i++) top10 = await wordCount(files, split);
+    const times: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      top10 = await wordCount(files, split);
+      times.push((performance.now() - t0) / 1000);
+      console.error(`  ours: word-count (${split}) run ${i + 1}/${reps}: ${fmtNum(times[i])} s`);
+    }
+    return { times, top10 };
+  };
+  const { times, top10 } = await timed('str.split');
+  const maxRssBytes = peakRssBytes();
+  const viaMap = await timed('map');
+  if (!sameTop(viaMap.top10, top10)) throw new Error(`the two splits disagree: ${fmtTop(top10)} vs ${fmtTop(viaMap.top10)}`);
   await shutdownThreadPools();
-  const result: ChildResult = { times, top10, maxRssBytes: peakRssBytes(), threads: defaultThreadCount() };
+  const result: ChildResult = {
+    times,
+    mapTimes: viaMap.times,
+    top10,
+    maxRssBytes,
+    idleRssBytes,
+    mapMaxRssBytes: peakRssBytes(),
+    threads: defaultThreadCount(),
+  };
   console.log(JSON.stringify(result));
 }
 
@@ -243,9 +290,13 @@ export const benches: readonly Bench[] = [
     summary: (dask?: DaskMeasurement): string[] => {
       if (!last) return [];
       const ours = median(last.times);
+      const mib = (b: number): string => `${fmtNum(b / 2 ** 20)} MiB`;
       const lines = [
         `word-count: ours ${fmtNum(ours)} s (median of ${last.times.length}; min ${fmtNum(min(last.times))} s) on ${last.threads} threads; ` +
-          `peak RSS ${fmtNum(last.maxRssBytes / 2 ** 20)} MiB`,
+          `peak RSS ${mib(last.maxRssBytes)}, idle pool ${mib(last.idleRssBytes)}, so ${mib(last.maxRssBytes - last.idleRssBytes)} above it ` +
+          `(target: 2 x ${last.threads} threads x the largest partition, ${mib(2 * last.threads * PARTITION_BYTES)}, plus the result)`,
+        `word-count: with a user function, .map(splitWords).flatten(): ${fmtNum(median(last.mapTimes))} s (median), ` +
+          `peak RSS ${mib(last.mapMaxRssBytes)} (${mib(last.mapMaxRssBytes - last.idleRssBytes)} above the idle pool)`,
       ];
       const d = dask as (DaskMeasurement & Record<string, unknown>) | undefined;
       if (!d) {

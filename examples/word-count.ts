@@ -25,6 +25,8 @@ import { countWords, topItems } from './word-count-tasks.js';
 /**
  * The words of a line, as Python's `line.split()`: a line keeps its '\n' (dask's read_text does
  * the same), so `split(/\s+/)` alone would end with an empty string; filter(Boolean) drops it.
+ * This is the issue's form, with a function of ours. `lines.str.split().flatten().frequencies()`
+ * gives the same counts several times faster: that chain is counted from the file's bytes.
  */
 const words = (line: string): string[] => line.split(/\s+/).filter(Boolean);
 

@@ -270,7 +270,7 @@ export function frequencies<T>(bag: Bag<T>, opts?: FrequenciesOptions): Bag<[T, 
     tokenInputs: [sort],
     splitEvery: split,
     part: (_i, key) => [k.frequencies, key],
-    agg: (keys, isFinal) => [k.frequenciesAgg, isFinal && sort, keys],
+    agg: (keys, isFinal) => [k.frequenciesAgg, isFinal, sort, keys],
   });
 }
 

@@ -88,9 +88,10 @@ describe('take', () => {
     };
     const b = db.map(db.range(100, { npartitions: 10 }), counted);
     expect(await db.take(b, 3, { scheduler: 'sync' })).toEqual([1, 2, 3]);
-    expect(calls).toBe(10); // one partition of ten elements
+    expect(calls).toBe(3); // the first partition, and in it only the elements taken
     calls = 0;
     expect(await db.take(b, 15, { scheduler: 'sync', npartitions: 2 })).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    // Two partitions are two inputs of the take task, computed whole before it (no fusion).
     expect(calls).toBe(20);
 
     // The same through the keys that ran, unfused, on threads.
@@ -100,6 +101,19 @@ describe('take', () => {
     const partitionsRun = new Set(finished.map((k) => parseTupleKey(k)).filter((t) => t && !t[0].startsWith('take')).map((t) => t![1]));
     expect([...partitionsRun]).toEqual([0]);
     expect(finished).toHaveLength(4); // range, map, filter of partition 0, and take
+  });
+
+  it('stops a partition at the n-th element: later elements are never computed, as in dask', async () => {
+    const failsAfter = (x: number) => {
+      if (x >= 3) throw new Error(`element ${x} was computed`);
+      return x;
+    };
+    for (const { name, opts } of SCHEDULERS) {
+      const b = db.filter(db.map(db.range(10, { npartitions: 1 }), failsAfter), () => true);
+      expect(await db.take(b, 3, opts), name).toEqual([0, 1, 2]);
+      // Past the n-th element, an error still raises.
+      await expect(db.take(b, 4, opts), name).rejects.toThrow(/element 3 was computed/);
+    }
   });
 
   it('refuses bad arguments', () => {

@@ -176,6 +176,20 @@ describe.each(SCHEDULERS)('reductions on $name', ({ opts }) => {
 });
 
 describe('reductions', () => {
+  it('any and all stop at the element that decides, as in dask', async () => {
+    const failsAfter = (x: number) => {
+      if (x >= 3) throw new Error(`element ${x} was computed`);
+      return x;
+    };
+    for (const { name, opts } of SCHEDULERS) {
+      const b = db.map(db.range(10, { npartitions: 1 }), failsAfter);
+      expect(await db.any(b).compute(opts), name).toBe(true); // 1 decides
+      expect(await db.all(b).compute(opts), name).toBe(false); // 0 decides
+      const undecided = db.map(db.range(10, { npartitions: 1 }), (x: number) => (x >= 3 ? Number.NaN.toFixed(x - 100) : 0));
+      await expect(db.any(undecided).compute(opts), name).rejects.toThrow(/toFixed\(\) digits argument/);
+    }
+  });
+
   it('return Items that compute, persist, and feed further operations', async () => {
     const b = db.fromSequence(NUMBERS, { npartitions: 4 });
     const s = db.sum(b);

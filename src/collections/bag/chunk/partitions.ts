@@ -1,6 +1,6 @@
 /** Kernels that move elements between partitions: slices, concatenation, take, tuple access. */
 import { defineKernel } from '../../../graph/shipping/registry.js';
-import { each, toArray, type Part } from './stream.js';
+import { eachUntil, toArray, type Part } from './stream.js';
 
 /** Piece r of s nearly equal pieces of a partition (repartition to more partitions). */
 export const piece = defineKernel('bag.piece', (input: Part, r: number, s: number): unknown[] => {
@@ -29,16 +29,14 @@ export function insufficientMessage(n: number, got: number): string {
 
 /**
  * The first n elements of the partitions, in order; warns (when asked) if there are fewer. A
- * stream is run to its end, keeping only the elements needed: every element of a partition that
- * is computed is computed, as when partitions were arrays (its functions run, its errors raise).
+ * stream stops at the n-th element, as dask's lazy partitions do: the elements after it are
+ * never computed (their functions do not run, their errors do not raise).
  */
 export const take = defineKernel('bag.take', (n: number, warn: boolean, parts: readonly Part[]): unknown[] => {
   const out: unknown[] = [];
   for (const p of parts) {
     if (out.length >= n) break;
-    each(p, (x) => {
-      if (out.length < n) out.push(x);
-    });
+    eachUntil(p, (x) => out.push(x) >= n);
   }
   if (warn && out.length < n) process.emitWarning(insufficientMessage(n, out.length), 'DaskBagWarning');
   return out;

@@ -10,8 +10,9 @@
  */
 import { defineKernel } from '../../../graph/shipping/registry.js';
 import { badElement, fail } from './errors.js';
-import { each, isPartitionStream, toArray, type Part } from './stream.js';
+import { each, eachUntil, isPartitionStream, toArray, type Part } from './stream.js';
 import { compareValues, keyOf, ValueMap, ValueSet, type KeySpec } from './values.js';
+import { countWords, wordsOfUtf8 } from './word-count.js';
 
 type Fn = (...args: any[]) => unknown;
 type Maybe = readonly unknown[];
@@ -147,20 +148,19 @@ export const extremeAgg = defineKernel('bag.extremeAgg', (sign: number, parts: r
   return m[0];
 });
 
-/** Every element is computed, as when partitions were arrays (functions run, errors raise). */
+/**
+ * any and all stop at the first element that decides, as Python's do over dask's lazy
+ * partitions: the elements after it are never computed.
+ */
 export const anyPart = defineKernel('bag.any', (part: Part): boolean => {
   let r = false;
-  each(part, (x) => {
-    if (x) r = true;
-  });
+  eachUntil(part, (x) => (r = Boolean(x)));
   return r;
 });
 
 export const allPart = defineKernel('bag.all', (part: Part): boolean => {
   let r = true;
-  each(part, (x) => {
-    if (!x) r = false;
-  });
+  eachUntil(part, (x) => !(r = Boolean(x)));
   return r;
 });
 
@@ -242,8 +242,19 @@ export const distinctAgg = defineKernel('bag.distinctAgg', (key: KeySpec | null,
   return out;
 });
 
-/** [value, count] pairs in order of first appearance. */
-export const frequencies = defineKernel('bag.frequencies', (part: Part): [unknown, number][] => {
+/**
+ * A partial result of frequencies: the values and their counts, in order of first appearance, as
+ * two arrays rather than [value, count] pairs. Partial results cross threads, and two flat arrays
+ * are two objects to clone where the pairs of a big vocabulary are thousands.
+ */
+type Counts = [values: unknown[], counts: number[]];
+
+/** The values of a partition and how often each occurs, in order of first appearance. */
+export const frequencies = defineKernel('bag.frequencies', (part: Part): Counts => {
+  // The words of UTF-8 text are counted from the bytes, without a string per occurrence.
+  const words = wordsOfUtf8(part);
+  const counted = words && countWords(words);
+  if (counted) return counted;
   // Most bags counted are of strings or numbers: a plain Map from the value to its index, one
   // lookup per element, is fastest for them. The first object switches to value equality.
   const index = new Map<unknown, number>();
@@ -266,22 +277,24 @@ export const frequencies = defineKernel('bag.frequencies', (part: Part): [unknow
     }
     vm.values[vm.add(x, 0)]++;
   });
-  if (vm !== undefined) return vm.entries();
-  const out = new Array<[unknown, number]>(keys.length);
-  for (let i = 0; i < keys.length; i++) out[i] = [keys[i], counts[i]];
-  return out;
+  return vm === undefined ? [keys, counts] : [vm.keys, vm.values];
 });
 
+/** Partial counts merged: Counts again, or at the end the [value, count] pairs (most frequent first with `sort`). */
 export const frequenciesAgg = defineKernel(
   'bag.frequenciesAgg',
-  (sort: boolean, parts: readonly (readonly [unknown, number][])[]): [unknown, number][] => {
-    let out: [unknown, number][];
-    if (parts.length === 1) out = parts[0].slice();
+  (isFinal: boolean, sort: boolean, parts: readonly Counts[]): Counts | [unknown, number][] => {
+    let merged: Counts;
+    if (parts.length === 1) merged = parts[0];
     else {
       const vm = new ValueMap<number>();
-      for (const part of parts) for (const [k, c] of part) vm.values[vm.add(k, 0)] += c;
-      out = vm.entries();
+      for (const [keys, counts] of parts) for (let i = 0; i < keys.length; i++) vm.values[vm.add(keys[i], 0)] += counts[i];
+      merged = [vm.keys, vm.values];
     }
+    if (!isFinal) return merged;
+    const [keys, counts] = merged;
+    const out = new Array<[unknown, number]>(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = [keys[i], counts[i]];
     if (sort) out.sort((a, b) => b[1] - a[1]);
     return out;
   },

@@ -16,12 +16,28 @@
  * Errors: every stage counts the elements it receives, so an error names the operation, the
  * partition and the element's index in that step's input, exactly as the array kernels did. A stage
  * never wraps the call to the next stage in its try, so an error is reported once, by the step
- * that raised it.
+ * that raised it; the same rule lets a consumer that has seen enough (take, any, all) end a run
+ * by throwing from its sink (`eachUntil`): the rest of the partition is never computed, as with
+ * dask's lazy iterators.
  */
 import { isLazyValue, MATERIALIZE, settle, type LazyValue } from '../../../graph/lazy.js';
 
 /** Takes one element. */
 export type Sink = (x: unknown) => void;
+
+/** Takes a piece of bytes and its offset in where they come from. */
+export type BytePush = (bytes: Uint8Array, offset: number) => void;
+
+/** The bytes behind a source whose elements are the lines of a UTF-8 text. */
+export interface Utf8Lines {
+  /** Where the bytes come from, as errors name it (a file). */
+  readonly origin: string;
+  /**
+   * Pushes the bytes of every line, in order, in pieces of whole lines (so never part of a
+   * character), unvalidated: the consumer must reject invalid UTF-8 as the decoder would.
+   */
+  run(push: BytePush): void;
+}
 
 /** Where a stream's elements come from. */
 export interface Source {
@@ -29,6 +45,8 @@ export interface Source {
   run(sink: Sink): void;
   /** The elements, when they already are an array (callers never modify it). */
   readonly array?: readonly unknown[];
+  /** Set when the elements are lines of UTF-8 text that a consumer may read as bytes instead. */
+  readonly utf8Lines?: Utf8Lines;
 }
 
 /** One element-wise step. */
@@ -37,6 +55,15 @@ export interface Stage {
   readonly op: string;
   /** The push function of one run: it takes the step's input elements and pushes its outputs to `next`. */
   bind(next: Sink): Sink;
+  /** True for `str.split()` on whitespace without a limit: each element becomes its words. */
+  readonly splitsWords?: boolean;
+  /**
+   * For a step on strings that commutes with that split: applied to each word after the split,
+   * it gives the words the step applied before the split would give (`str.lower` → toLowerCase:
+   * no case mapping makes or removes whitespace; `str.strip()` → the identity: it only removes
+   * whitespace).
+   */
+  readonly perWord?: ((word: string) => string) | null;
 }
 
 /** The brand of a PartitionStream, shared by every copy of this module in one thread. */
@@ -108,6 +135,28 @@ export function streamOf(part: Part): PartitionStream {
 export function toArray(part: Part): readonly unknown[] {
   const p = normalize(part);
   return isPartitionStream(p) ? p[MATERIALIZE]() : p;
+}
+
+/**
+ * Pushes elements of the partition into `sink`, in order, until it returns true: later elements
+ * are not produced (their functions do not run, their errors do not raise, the file is not read
+ * further).
+ */
+export function eachUntil(part: Part, sink: (x: unknown) => boolean): void {
+  const p = normalize(part);
+  if (!isPartitionStream(p)) {
+    for (let j = 0; j < p.length; j++) if (sink(p[j])) return;
+    return;
+  }
+  // Stages never catch what their next stage throws, so this comes straight back here.
+  const stop = { stop: true };
+  try {
+    p.run((x) => {
+      if (sink(x)) throw stop;
+    });
+  } catch (e) {
+    if (e !== stop) throw e;
+  }
 }
 
 /** Pushes every element of the partition into `sink`, in order. */

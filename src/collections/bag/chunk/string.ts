@@ -171,15 +171,32 @@ const METHODS: Record<StrMethod, (s: string, args: readonly any[]) => unknown> =
   endswith: (s, [suffix]) => s.endsWith(suffix),
 };
 
+const same = (w: string): string => w;
+const lower = (w: string): string => w.toLowerCase();
+const upper = (w: string): string => w.toUpperCase();
+
+/** Stage.perWord of a method: the methods that commute with `str.split()` on whitespace. */
+function perWord(method: StrMethod, args: readonly unknown[]): ((word: string) => string) | undefined {
+  if (method === 'lower') return lower;
+  if (method === 'upper') return upper;
+  // Stripping whitespace (no chars given) changes nothing that split keeps.
+  if ((method === 'strip' || method === 'lstrip' || method === 'rstrip') && args[0] == null) return same;
+  return undefined;
+}
+
 /** A str method of every element. */
 class StrStage implements Stage {
   readonly op: string;
+  readonly splitsWords: boolean;
+  readonly perWord: ((word: string) => string) | null | undefined;
   constructor(
     readonly method: StrMethod,
     readonly args: readonly unknown[],
     readonly p: number,
   ) {
     this.op = `str.${method}`;
+    this.splitsWords = method === 'split' && args[0] === null && (args[1] as number) < 0;
+    this.perWord = perWord(method, args);
   }
 
   bind(next: Sink): Sink {
