@@ -15,3 +15,4 @@ export { ShippingError } from '../graph/shipping/errors.js';
 export { LocalCluster, type LocalClusterOptions, type LocalWorker } from './local-cluster.js';
 export { SchedulerServer, DEFAULT_SCHEDULER_PORT, type SchedulerServerOptions } from './scheduler/server.js';
 export { WorkerServer, type WorkerServerOptions } from './worker/server.js';
+export type { RunContext } from './worker/run-function.js';

@@ -5,8 +5,10 @@
  * - client → scheduler, and scheduler → client: a long-lived stream per client (BatchedSend);
  * - scheduler → worker, and worker → scheduler: a long-lived stream per worker (BatchedSend);
  * - request/response RPCs (a ConnectionPool call each): register-worker, heartbeat-worker,
- *   unregister-worker, who-has, has-what, ncores, identity on the scheduler; get-data (worker ↔
- *   worker, client → worker) and update-data (scatter) on workers. There is no gather RPC on the
+ *   unregister-worker, who-has, has-what, ncores, identity, nbytes, scheduler-info, replicate,
+ *   rebalance, upload-file on the scheduler; get-data
+ *   (worker ↔ worker, client → worker), update-data and broadcast-data (scatter), run (client → worker) and
+ *   upload-file (scheduler → worker) on workers. There is no gather RPC on the
  *   scheduler: clients fetch values from the workers themselves.
  * - how a comm becomes a client's or a worker's stream: SchedulerStreamOps below.
  *
@@ -56,12 +58,18 @@ export type ClientToScheduler =
   | { op: 'cancel-keys'; keys: Key[] }
   /** Data the client put on workers directly (scatter): now known to live there. */
   | { op: 'update-data'; whoHas: Record<Key, Address[]>; nbytes: Record<Key, number> }
+  /** Forget every task and all data, on every worker, for every client (client.restart); `id` comes back in the scheduler's restart. */
+  | { op: 'restart'; id: string }
   | { op: 'close-client' };
 
 // ---- scheduler → client (stream)
 
 export type SchedulerToClient =
-  | { op: 'key-in-memory'; key: Key; type?: string }
+  /**
+   * `workers`: who held the data when it was reported, so that the client fetches it without asking
+   * who-has first (a copy may have moved since: the client falls back to who-has).
+   */
+  | { op: 'key-in-memory'; key: Key; type?: string; workers?: Address[] }
   /**
    * `blame`: the key whose task raised `exception`, when it is not `key` itself (`key` depends on
    * it), so that the client can report which task failed.
@@ -69,7 +77,8 @@ export type SchedulerToClient =
   | { op: 'task-erred'; key: Key; exception: Opaque; traceback?: string; blame?: Key }
   | { op: 'cancelled-key'; key: Key }
   | { op: 'lost-data'; key: Key }
-  | { op: 'restart' };
+  /** The cluster restarted: every key is gone. `id`: the restart message of the client that asked. */
+  | { op: 'restart'; id?: string };
 
 // ---- scheduler → worker (stream)
 
@@ -91,10 +100,15 @@ export type SchedulerToWorker =
       runId?: number;
     }
   | { op: 'free-keys'; keys: Key[]; stimulusId: string }
-  /** Fetch copies of keys from these holders (replicate, rebalance). */
+  /**
+   * Fetch copies of keys from these holders (replicate, rebalance). Dropping a copy on purpose is
+   * a free-keys: the scheduler stops counting it first (scheduler/replicas.ts).
+   */
   | { op: 'acquire-replicas'; whoHas: Record<Key, Address[]>; nbytes: Record<Key, number>; stimulusId: string }
   /** Hand a queued task back if it has not started (work stealing). */
   | { op: 'steal-request'; key: Key; stimulusId: string }
+  /** Drop every task and all data; work still running is stopped or its result dropped (client.restart). */
+  | { op: 'restart'; stimulusId: string }
   | { op: 'close' };
 
 // ---- worker → scheduler (stream)
@@ -163,19 +177,121 @@ export interface WorkerIdentity {
   readonly pid: number;
 }
 
+/** A module sent to the workers (client.uploadFile): its file name, the sender's URL for it, its bytes. */
+export interface UploadedFile {
+  readonly name: string;
+  readonly url: string;
+  readonly data: Uint8Array;
+}
+
+/** How installing an uploaded file went on one worker. */
+export type UploadOutcome = { readonly status: 'OK' } | { readonly status: 'error'; readonly message: string };
+
+/** What `run` gives back from one worker: the function's value, or what it threw. */
+export type RunOutcome = { readonly value: Opaque } | { readonly error: Opaque; readonly traceback?: string };
+
+/** A worker as `scheduler-info` shows it: its identity and what it holds and runs now. */
+export interface WorkerInfo extends WorkerIdentity {
+  /** Bytes of the keys it holds, as the workers measured them. */
+  readonly nbytes: number;
+  /** Keys it holds. */
+  readonly nkeys: number;
+  /** Tasks assigned to it (running, queued there, or held back by the scheduler). */
+  readonly processing: number;
+  /** Expected seconds of those tasks. */
+  readonly occupancy: number;
+  /** When it was last heard from (seconds since the epoch). */
+  readonly lastSeen: number;
+  /** What its last heartbeat said (executing, ready, inMemory, inFlight). */
+  readonly metrics: Record<string, number>;
+}
+
+export interface SchedulerInfo {
+  readonly type: 'Scheduler';
+  /** 'tcp://host:port' */
+  readonly address: string;
+  readonly workers: Record<Address, WorkerInfo>;
+  /** Clients connected. */
+  readonly clients: number;
+  /** Tasks per state. */
+  readonly tasks: Record<string, number>;
+}
+
+/** replicate: `workers` as addresses, hosts or names; see scheduler/data-moves.ts. */
+export interface ReplicateRequest {
+  readonly keys: Key[];
+  /** Copies wanted per key on `workers` (default: all of them). */
+  readonly n?: number;
+  readonly workers?: string[];
+  /** New holders each holder feeds per round (default 2). */
+  readonly branchingFactor?: number;
+  /** The longest wait for one round of copies (default 30,000 ms). */
+  readonly timeoutMs?: number;
+}
+
+export interface ReplicateResult {
+  /** The copies wanted per key on `workers` (n clamped to their number). */
+  readonly n: number;
+  readonly workers: Address[];
+  /** Rounds of copies it took (a tree: about log_(1+b) of the workers). */
+  readonly rounds: number;
+  readonly copied: number;
+  readonly removed: number;
+  /** Keys left with more than n copies because a task assigned to a holder needs its copy. */
+  readonly pinned: Key[];
+}
+
+export interface RebalanceRequest {
+  /** Default: every key in memory. */
+  readonly keys?: Key[];
+  readonly workers?: string[];
+  /** The longest wait for the copies (default 30,000 ms). */
+  readonly timeoutMs?: number;
+}
+
+export interface RebalanceResult {
+  readonly moved: number;
+  /** Bytes moved. */
+  readonly nbytes: number;
+  /** Bytes of the keys concerned held per worker, before and after. */
+  readonly before: Record<Address, number>;
+  readonly after: Record<Address, number>;
+}
+
 export type SchedulerRpc = {
-  'register-worker': { req: WorkerIdentity & { keys: Key[]; nbytes: Record<Key, number> }; res: { status: 'OK'; time: number } };
+  /** `files`: the modules uploaded so far, which the worker installs before it opens its stream. */
+  'register-worker': { req: WorkerIdentity & { keys: Key[]; nbytes: Record<Key, number> }; res: { status: 'OK'; time: number; files?: UploadedFile[] } };
   'heartbeat-worker': { req: { address: Address; metrics: Record<string, number> }; res: { status: 'OK' | 'missing' } };
   'unregister-worker': { req: { address: Address }; res: { status: 'OK' } };
   'who-has': { req: { keys?: Key[] }; res: Record<Key, Address[]> };
   'has-what': { req: { workers?: Address[] }; res: Record<Address, Key[]> };
   ncores: { req: { workers?: Address[] }; res: Record<Address, number> };
   identity: { req: Record<never, never>; res: { address: Address; workers: Record<Address, WorkerIdentity> } };
+  /** Sizes of keys in memory (all, or those given); `summary` (default true): totals per key prefix. */
+  nbytes: { req: { keys?: Key[]; summary?: boolean }; res: Record<string, number> };
+  'scheduler-info': { req: Record<never, never>; res: SchedulerInfo };
+  /** Resolves once every key has its copies (or errs: see scheduler/data-moves.ts). */
+  replicate: { req: ReplicateRequest; res: ReplicateResult };
+  rebalance: { req: RebalanceRequest; res: RebalanceResult };
+  /** Tasks that no connected worker may run (state no-worker), each with the reason. */
+  unrunnable: { req: Record<never, never>; res: Record<Key, string> };
+  /** Keep the file for workers that join later, and install it on every worker now. */
+  'upload-file': { req: UploadedFile; res: Record<Address, UploadOutcome> };
 };
 
+/** A worker of a broadcast tree and the subtrees it passes the data on to. */
+export interface ForwardNode {
+  readonly address: Address;
+  readonly forward: readonly ForwardNode[];
+}
+
 export type WorkerRpc = {
-  /** Values of keys this worker holds (Serialize()d); missing keys are left out. */
-  'get-data': { req: { keys: Key[] }; res: { data: Record<Key, Opaque> } };
+  /**
+   * Values of keys this worker holds; missing keys are left out. The values go as they are, not each
+   * in a Serialize: a part per value costs a header and a frame (about 20x the encoding time of a
+   * small value), and no reader keeps them opaque.
+   */
+  'get-data': { req: { keys: Key[] }; res: { data: Record<Key, unknown> } };
   /**
    * Values pushed to this worker (scatter). `report` (default false): the worker tells the
    * scheduler itself (add-keys). A client leaves it false and sends `update-data` on its own stream
@@ -183,6 +299,22 @@ export type WorkerRpc = {
    * (otherwise an add-keys arriving before the client's update-data would be freed as unknown).
    */
   'update-data': { req: { data: Record<Key, Opaque>; report?: boolean }; res: { nbytes: Record<Key, number> } };
+  /**
+   * Values to keep (as update-data without report) and pass on down a tree (scatter with
+   * broadcast): the worker sends them to every node of `forward` at once, each with its own
+   * subtree, and answers when its whole subtree has. A node it cannot reach is listed in `failed`
+   * (address -> error) and its children are served by this worker instead. `holders`: the workers
+   * of the subtree that now hold the values, this one included. A malformed tree (see
+   * broadcast.ts for its limits) is refused before anything is kept.
+   */
+  'broadcast-data': {
+    req: { data: Record<Key, Opaque>; forward: ForwardNode[] };
+    res: { nbytes: Record<Key, number>; holders: Address[]; failed: Record<Address, string> };
+  };
+  /** Call a function here, outside the task system (client.run); `run` is a run spec of one call. */
+  run: { req: { run: Opaque }; res: RunOutcome };
+  /** Save and import an uploaded module (from the scheduler). */
+  'upload-file': { req: UploadedFile; res: 'OK' };
 };
 
 /**

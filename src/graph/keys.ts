@@ -41,12 +41,35 @@ export function keyName(key: Key): string {
  * `read-csv` for `read-csv-<token>`. Grouping by it matters: measured durations are kept per prefix.
  */
 export function keyPrefix(key: Key): string {
-  const words = keyName(key).split('-');
-  let out = words[0];
-  for (let i = 1; i < words.length; i++) {
-    const w = words[i];
-    if (!/^[A-Za-z]+$/.test(w) || (w.length === 8 && /^[a-f]+$/.test(w))) break;
-    out += '-' + w;
+  // Called for every task the scheduler learns of: a scan, without the regexes and arrays of split.
+  const name = key.charCodeAt(0) === 40 /* ( */ ? keyName(key) : key;
+  let end = name.indexOf('-');
+  if (end < 0) return name;
+  for (let i = end + 1; ; i = end + 1) {
+    let j = name.indexOf('-', i);
+    if (j < 0) j = name.length;
+    if (!isLetters(name, i, j) || (j - i === 8 && isLowerHexLetters(name, i, j))) break;
+    end = j;
+    if (j === name.length) break;
   }
-  return out;
+  return name.slice(0, end);
+}
+
+/** `s[i..j)` is non-empty and all ASCII letters. */
+function isLetters(s: string, i: number, j: number): boolean {
+  if (i >= j) return false;
+  for (let k = i; k < j; k++) {
+    const c = s.charCodeAt(k) | 32; // lower case
+    if (c < 97 || c > 122) return false;
+  }
+  return true;
+}
+
+/** `s[i..j)` is all of a-f. */
+function isLowerHexLetters(s: string, i: number, j: number): boolean {
+  for (let k = i; k < j; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 97 || c > 102) return false;
+  }
+  return true;
 }

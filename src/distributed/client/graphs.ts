@@ -5,8 +5,10 @@
  * - A graph may hold Futures. An entry whose value is the Future of its own key (`{ k: future(k) }`,
  *   what persist leaves in a collection's graph) is data already on the cluster: it is taken out
  *   of the graph and its key becomes `known`, so that the tasks that name it depend on it and
- *   nothing is recomputed or sent. A Future anywhere else (an argument inside a task, an alias)
- *   travels as a reference to its key (run-spec.ts).
+ *   nothing is recomputed or sent. A Future anywhere else (an argument inside a task, in lists and
+ *   plain objects there, or a graph value under another key: an alias) travels as a reference to
+ *   its key (run-spec.ts). All of them are listed, so the client can refuse a Future it does not
+ *   hold (released, or another client's) before anything is sent, as submit does.
  * - compute gives one Future per collection. A collection with one key (a Delayed, a reduction) is
  *   that key; a collection of many keys gets a `finalize-<token>` task on the cluster whose value is
  *   the list of its keys' values, nested as `daskKeys()` is (a list of keys in a graph is a list of
@@ -18,27 +20,33 @@ import { flattenKeys } from '../../graph/keynest.js';
 import type { Graph, Key, KeyNest } from '../../graph/spec.js';
 import { tokenize } from '../../graph/tokenize.js';
 import { Future } from './future.js';
+import { collectFutures } from './structure.js';
 
 export interface PreparedGraph {
   /** The graph without the entries that are Futures of their own key. */
   readonly graph: Graph;
   /** The Futures taken out: keys the cluster already holds. */
   readonly futures: ReadonlyMap<Key, Future>;
+  /** The Futures left in the graph (arguments, aliases): references to keys the cluster holds. */
+  readonly referenced: readonly Future[];
 }
 
 /** Takes the `{ k: future(k) }` entries out of `graph` (a copy is made only if there are any). */
 export function takeOutFutures(graph: Graph): PreparedGraph {
   let out: Graph | undefined;
   const futures = new Map<Key, Future>();
+  const referenced: Future[] = [];
   for (const k in graph) {
     const v = graph[k];
     if (v instanceof Future && v.key === k) {
       out ??= { ...graph };
       delete out[k];
       futures.set(k, v);
+    } else if (typeof v === 'object' && v !== null) {
+      collectFutures(v, referenced);
     }
   }
-  return { graph: out ?? graph, futures };
+  return { graph: out ?? graph, futures, referenced };
 }
 
 export interface CollectionsGraph extends PreparedGraph {
@@ -73,7 +81,7 @@ export function computeGraph(collections: readonly DaskCollection[], opt = true)
     graph[key] = nest;
     return key;
   });
-  return { graph, futures: prepared.futures, keys };
+  return { ...prepared, graph, keys };
 }
 
 /** The graph of client.persist, and every key to keep on the cluster. */

@@ -21,6 +21,8 @@ export class KeyState {
   #status: FutureStatus = 'pending';
   /** The result's type name as the worker reported it. */
   typeName: string | undefined;
+  /** Workers that held the data when it was reported (a hint: it may have moved since). */
+  holders: readonly string[] | undefined;
   /** Why the key has no result: set in status 'error', 'cancelled' and 'lost'. */
   error: Error | undefined;
   /** The remote stack of a failed task. */
@@ -46,10 +48,11 @@ export class KeyState {
     return this.#done;
   }
 
-  finish(typeName?: string): void {
+  finish(typeName?: string, holders?: readonly string[]): void {
     this.error = undefined;
     this.traceback = undefined;
     if (typeName !== undefined) this.typeName = typeName;
+    this.holders = holders;
     this.#settle('finished');
   }
 
@@ -74,6 +77,7 @@ export class KeyState {
     this.#status = 'pending';
     this.error = undefined;
     this.traceback = undefined;
+    this.holders = undefined;
   }
 
   #settle(status: FutureStatus): void {

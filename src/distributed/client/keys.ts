@@ -20,9 +20,9 @@ export function callKey(fn: Function, args: readonly unknown[], pure: boolean, p
   return `${prefix}-${pure ? tokenize(fn, args) : randomUUID()}`;
 }
 
-/** The key of a scattered value: `${type}-${tokenize(value)}` (equal data, equal key). */
-export function dataKey(value: unknown): string {
-  return `${typeName(value)}-${tokenize(value)}`;
+/** The key of a scattered value: `${type}-${tokenize(value)}` (equal data, equal key), or `${type}-${id}`. */
+export function dataKey(value: unknown, id?: string): string {
+  return `${typeName(value)}-${id ?? tokenize(value)}`;
 }
 
 function typeName(x: unknown): string {

@@ -7,6 +7,7 @@
  */
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../comm/connect.js';
 import type { Logger } from '../rpc/logger.js';
+import type { GetOptions } from '../../schedulers/get-options.js';
 
 export interface CallOptions {
   /**
@@ -64,6 +65,58 @@ export function resolveCallOptions(opts: unknown, base: ResolvedCallOptions, whe
     out.workers = [...list];
   }
   if (o.allowOtherWorkers !== undefined) out.allowOtherWorkers = bool(o.allowOtherWorkers, 'allowOtherWorkers', where);
+  return out;
+}
+
+/** Client.get's own options, beside those every get takes (the manual's `get(dsk, keys, restrictions=)`). */
+export interface GetRestrictionOptions {
+  /** Per key of the graph, the workers (addresses, hosts or names) its task may run on. */
+  readonly restrictions?: Readonly<Record<string, string | readonly string[]>>;
+  /** Keys of `restrictions` that may run elsewhere when none of their workers is there (allowOtherWorkers). */
+  readonly looseRestrictions?: readonly string[];
+}
+
+export const GET_RESTRICTION_OPTIONS = ['restrictions', 'looseRestrictions'];
+
+/** Options of Client.get: every get's, and the restrictions. */
+export interface ClientGetOptions extends GetOptions, GetRestrictionOptions {}
+
+/**
+ * `restrictions` / `looseRestrictions` as per-key task options, checked against the keys of the
+ * graph being sent (`isTask`); undefined when there are none.
+ */
+export function resolveGetRestrictions(
+  o: GetRestrictionOptions,
+  isTask: (key: string) => boolean,
+  where: string,
+): Map<string, { workers: readonly string[]; allowOtherWorkers: boolean }> | undefined {
+  const { restrictions, looseRestrictions } = o;
+  if (restrictions === undefined) {
+    if (looseRestrictions !== undefined) throw new TypeError(`${where}: 'looseRestrictions' needs 'restrictions' (the workers each of those keys prefers)`);
+    return undefined;
+  }
+  if (restrictions === null || typeof restrictions !== 'object' || Array.isArray(restrictions)) {
+    throw new TypeError(`${where}: 'restrictions' must be an object of keys to workers, like { x: ['alice'] }, got ${Array.isArray(restrictions) ? 'an array' : String(restrictions)}`);
+  }
+  const out = new Map<string, { workers: readonly string[]; allowOtherWorkers: boolean }>();
+  for (const [key, value] of Object.entries(restrictions)) {
+    const list = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((w) => typeof w === 'string' && w !== '')) {
+      throw new TypeError(`${where}: restrictions['${key}'] must be a worker address, host or name, or a non-empty array of them; got ${JSON.stringify(value)}`);
+    }
+    if (!isTask(key)) throw new TypeError(`${where}: restrictions names '${key}', which is not a task of the graph`);
+    out.set(key, { workers: [...list], allowOtherWorkers: false });
+  }
+  if (looseRestrictions !== undefined) {
+    if (!Array.isArray(looseRestrictions) || !looseRestrictions.every((k) => typeof k === 'string')) {
+      throw new TypeError(`${where}: 'looseRestrictions' must be an array of keys of 'restrictions'`);
+    }
+    for (const key of looseRestrictions) {
+      const r = out.get(key);
+      if (r === undefined) throw new TypeError(`${where}: looseRestrictions lists '${key}', which has no entry in restrictions`);
+      r.allowOtherWorkers = true;
+    }
+  }
   return out;
 }
 
@@ -125,20 +178,48 @@ export function resolveWaitOptions(opts: unknown): Required<Pick<WaitOptions, 'r
   return { timeout: o.timeout, returnWhen };
 }
 
+export interface StreamOptions {
+  /**
+   * Streams (gather of an async iterable, asCompleted of one): elements pulled from the input and
+   * not yet handed to the consumer, a positive integer (default 64). It bounds how far the source
+   * runs ahead of the consumer, and so the Futures (and results) a pipeline holds at once.
+   */
+  readonly maxInFlight?: number;
+}
+
+export function resolveStreamOptions(opts: unknown, where: string, defaultMax: number): { maxInFlight: number } {
+  const o = checkObject(opts, where, ['maxInFlight']) as StreamOptions;
+  const max = o.maxInFlight ?? defaultMax;
+  if (!Number.isSafeInteger(max) || max < 1) {
+    throw new TypeError(`${where}: 'maxInFlight' must be a positive integer (elements ahead of the consumer), got ${String(o.maxInFlight)}`);
+  }
+  return { maxInFlight: max };
+}
+
 export interface ScatterOptions {
-  /** Worker addresses or names to place the data on (default: all, round robin by threads). */
+  /** Worker addresses, hosts or names to place the data on (default: all, round robin by threads). */
   readonly workers?: string | readonly string[];
   /** Put every value on every (chosen) worker. */
   readonly broadcast?: boolean;
+  /**
+   * Name values of arrays and iterables by their content (default true: equal data, one key), or
+   * by a random id (false: nothing to hash, which for large binary data costs more than sending it).
+   */
+  readonly hash?: boolean;
 }
 
-export function resolveScatterOptions(opts: unknown): { workers?: readonly string[]; broadcast: boolean } {
-  const o = checkObject(opts, 'Client.scatter', ['workers', 'broadcast']) as ScatterOptions;
+export function resolveScatterOptions(opts: unknown): { workers?: readonly string[]; broadcast: boolean; hash: boolean } {
+  const where = 'Client.scatter';
+  const o = checkObject(opts, where, ['workers', 'broadcast', 'hash']) as ScatterOptions;
   const workers = o.workers === undefined ? undefined : typeof o.workers === 'string' ? [o.workers] : o.workers;
-  if (workers !== undefined && (!Array.isArray(workers) || !workers.every((w) => typeof w === 'string' && w !== ''))) {
-    throw new TypeError(`Client.scatter: 'workers' must be a worker address or name, or an array of them`);
+  if (workers !== undefined && (!Array.isArray(workers) || workers.length === 0 || !workers.every((w) => typeof w === 'string' && w !== ''))) {
+    throw new TypeError(`${where}: 'workers' must be a worker address, host or name, or a non-empty array of them`);
   }
-  return { workers, broadcast: o.broadcast === undefined ? false : bool(o.broadcast, 'broadcast', 'Client.scatter') };
+  return {
+    workers,
+    broadcast: o.broadcast === undefined ? false : bool(o.broadcast, 'broadcast', where),
+    hash: o.hash === undefined ? true : bool(o.hash, 'hash', where),
+  };
 }
 
 function checkObject(opts: unknown, where: string, known: readonly string[]): object {

@@ -7,4 +7,4 @@ export { CommClosedError, ConnectError, FrameError, type FrameErrorCode } from '
 export { encodeHeader } from './frame-header.js';
 export { DEFAULT_FRAME_LIMITS, FrameParser, resolveFrameLimits, type FrameLimits } from './frame-parser.js';
 export { listen, type Listener, type ListenOptions } from './listen.js';
-export { TcpComm } from './tcp-comm.js';
+export { commTraffic, TcpComm } from './tcp-comm.js';

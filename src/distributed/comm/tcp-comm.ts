@@ -54,6 +54,17 @@ export function readTap(): ReadTap {
   };
 }
 
+/** Bytes written and read by every TcpComm of this process, frame headers included. */
+const traffic = { written: 0, read: 0 };
+
+/**
+ * A snapshot of this process's TCP traffic in bytes (what tests and benchmarks count as moved:
+ * two snapshots around some work give the bytes it sent).
+ */
+export function commTraffic(): { readonly written: number; readonly read: number } {
+  return { ...traffic };
+}
+
 interface Waiter {
   resolve(msg: unknown): void;
   reject(e: Error): void;
@@ -119,6 +130,7 @@ export class TcpComm implements Comm {
       const frames = this.#codec.encode(msg);
       this.#checkOutgoing(frames);
       chunks = [encodeHeader(frames), ...frames.filter((f) => f.byteLength > 0)];
+      for (const c of chunks) traffic.written += c.byteLength;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -188,6 +200,7 @@ export class TcpComm implements Comm {
   /** `transient`: the chunk's memory is reused after this call (the onread buffer). */
   #onData(chunk: Buffer, transient: boolean): void {
     if (this.#closed) return;
+    traffic.read += chunk.byteLength;
     let messages: Uint8Array[][];
     try {
       messages = this.#parser.push(chunk, transient);

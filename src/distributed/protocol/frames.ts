@@ -5,7 +5,7 @@
  * - part 0, the body: the message as a msgpack tree (tree.ts), whose large byte views (typed
  *   arrays, Buffers, ndarray data) became data frames of this part instead of msgpack bytes;
  * - one part per Serialize / Serialized / value of a registered serializer found in the message:
- *   the serializer's header and frames.
+ *   the serializer's header and frames (except small ones, carried in the body: tree.ts).
  *
  * Frame 0 is part 0's header, msgpack:
  *
@@ -88,7 +88,7 @@ export function toFrames(msg: unknown, opts: ToFramesOptions = {}): Uint8Array[]
   const ctx = encodeCtx(data, parts, treeHooks());
   const tree = encodeTree(msg, ctx, 'msg');
 
-  const head: Record<string, unknown> = { v: PROTOCOL_VERSION, tagged: ctx.tagged, body: tree };
+  const head: Record<string, unknown> = { v: PROTOCOL_VERSION, tagged: ctx.tagged };
   const rest: Uint8Array[] = [];
   if (data.length > 0) Object.assign(head, compressPart(data, compress, rest));
   if (parts.length > 0) {
@@ -115,10 +115,12 @@ export function toFrames(msg: unknown, opts: ToFramesOptions = {}): Uint8Array[]
     if (hctx.tagged) head.ht = true;
   }
 
+  // The body goes last, so that its bytes end frame 0 (see bodyBytes).
+  head.body = tree;
   let first = pack(head);
   if (compress && first.byteLength > INLINE_BODY_MAX) {
     // A large body: its own frame, compressed when that pays.
-    const body = pack(tree);
+    const body = bodyBytes(first, head) ?? pack(tree);
     const c = maybeCompress(body);
     if (c !== null) {
       head.body = undefined;
@@ -132,6 +134,24 @@ export function toFrames(msg: unknown, opts: ToFramesOptions = {}): Uint8Array[]
     }
   }
   return [first, ...rest];
+}
+
+/**
+ * The body's msgpack bytes inside `first` (the packed head, whose last entry is the body), so that a
+ * large body is not packed a second time (packing is most of toFrames' time on a large
+ * update-graph). Found by packing the head without the body, which is the same bytes up to the
+ * map's entry count, followed by the key 'body'; undefined when the bytes are not laid out so.
+ */
+function bodyBytes(first: Uint8Array, head: Record<string, unknown>): Uint8Array | undefined {
+  const { body: _, ...rest } = head;
+  const prefix = pack(rest);
+  const at = prefix.byteLength + 5;
+  // Both maps written as map16 (0xde + a 2-byte count), the key as a fixstr of 4 bytes.
+  if (prefix[0] !== 0xde || first[0] !== 0xde || at >= first.byteLength) return undefined;
+  for (let i = 3; i < prefix.byteLength; i++) if (prefix[i] !== first[i]) return undefined;
+  const key = prefix.byteLength;
+  if (first[key] !== 0xa4 || first[key + 1] !== 0x62 || first[key + 2] !== 0x6f || first[key + 3] !== 0x64 || first[key + 4] !== 0x79) return undefined;
+  return first.subarray(at);
 }
 
 function isCount(n: unknown): n is number {

@@ -12,7 +12,8 @@
  * Large bytes (>= 1 KiB) never enter the msgpack body: the tag refers to a data frame, which is a
  * view over the sender's memory; on arrival the typed array is a view over the received frame.
  * Serialize / Serialized / values of a registered serializer become *parts*: the tag refers to a
- * part (its own header and frames), which the receiver deserializes or keeps opaque.
+ * part (its own header and frames), which the receiver deserializes or keeps opaque; a small one
+ * (one frame under 1 KiB, a flat header) travels inside the body instead (inlinePart).
  *
  * The walk copies only what it changes: a message with no tagged value is packed as it is, and the
  * receiver walks the decoded tree only when the sender says something was tagged.
@@ -303,9 +304,43 @@ function encPart(x: Serialize | Serialized, ctx: EncodeCtx, depth: number): unkn
   } else {
     s = x;
   }
+  if (ctx.parts !== null) {
+    const small = inlinePart(s);
+    if (small !== undefined) {
+      ctx.tagged = true;
+      return small;
+    }
+  }
   const ref = partRef(s, ctx, depth);
   if (ctx.parts !== null) (ctx.partIndex ??= new Map()).set(x, ctx.parts.length - 1);
   return ref;
+}
+
+/**
+ * A Serialized of one small frame and a flat header (a run spec, a number, a short error) travels
+ * in the body, `{ TAG: 'sb', h, b }`, instead of as a part: a part costs a header in the part list,
+ * a frame and its length, about four times the encoding and decoding time of a small run spec,
+ * and an update-graph of 10,000 tasks carries 10,000 of them (which the scheduler relays). The
+ * receiver still gets a Serialized (or its value), as from a part.
+ */
+function inlinePart(s: Serialized): unknown {
+  const { header, frames } = s;
+  if (frames.length !== 1 || frames[0].byteLength >= INLINE_MAX_BYTES) return undefined;
+  let h: Record<string, unknown> = header;
+  if (h.compression !== undefined || h.lengths !== undefined) {
+    // Received as a part: its frame must be the bytes as serialized.
+    const { compression, lengths, ...rest } = h;
+    if (!Array.isArray(compression) || compression.length !== 1 || compression[0] !== null) return undefined;
+    if (!Array.isArray(lengths) || lengths[0] !== frames[0].byteLength) return undefined;
+    h = rest;
+  }
+  for (const k in h) {
+    if (k === TAG || k === '__proto__') return undefined;
+    const v = h[k];
+    const t = typeof v;
+    if (!(t === 'string' || t === 'boolean' || v === null || (t === 'number' && !Object.is(v, -0)))) return undefined;
+  }
+  return { [TAG]: 'sb', h, b: frames[0] };
 }
 
 function partRef(s: Serialized, ctx: EncodeCtx, depth: number): unknown {
@@ -556,6 +591,11 @@ function decTag(o: Record<string, unknown>, ctx: DecodeCtx, depth: number): unkn
     case 'p':
       if (!isCount(o.i)) bad('a part reference that is not an index');
       return ctx.part(o.i);
+    case 'sb': {
+      const h = o.h;
+      if (typeof h !== 'object' || h === null || Array.isArray(h) || !(o.b instanceof Uint8Array)) bad('a serialized value without its header or bytes');
+      return ctx.inline(new Serialized(h as Record<string, unknown>, [o.b]));
+    }
     case 'sd': {
       if (!Array.isArray(o.f) || !o.f.every(isCount)) bad('a serialized value without its frames');
       const h = dec(o.h, ctx, depth + 1);

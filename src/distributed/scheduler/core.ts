@@ -8,7 +8,8 @@ import { decideWorker } from './decide-worker.js';
 import { TaskDurations } from './durations.js';
 import type { Instruction } from './events.js';
 import { ClientState, needed, type TaskState, type TaskStateName, type WorkerState } from './model.js';
-import { Ring, type Note, type TransitionRecord } from './story.js';
+import { WorkStealing } from './steal.js';
+import { Ring, TransitionLog, type Note } from './story.js';
 import type { TransitionArgs } from './transitions.js';
 
 export interface SchedulerOptions {
@@ -30,6 +31,10 @@ export interface SchedulerOptions {
   readonly workerQueue?: { readonly minTasks?: number; readonly maxTasks?: number; readonly seconds?: number };
   /** A task is erred (KilledWorker) once more than this many workers died while running it. Default 3. */
   readonly allowedFailures?: number;
+  /** Move queued tasks to idle workers (steal.ts). Default true. */
+  readonly workStealing?: boolean;
+  /** Bytes per second assumed between workers when weighing a steal. Default 100e6 (dask's). */
+  readonly bandwidth?: number;
 }
 
 export interface ResolvedOptions {
@@ -40,6 +45,8 @@ export interface ResolvedOptions {
   readonly defaultDataSize: number;
   readonly workerQueue: { readonly minTasks: number; readonly maxTasks: number; readonly seconds: number };
   readonly allowedFailures: number;
+  readonly workStealing: boolean;
+  readonly bandwidth: number;
 }
 
 export function resolveOptions(o: SchedulerOptions = {}): ResolvedOptions {
@@ -55,6 +62,11 @@ export function resolveOptions(o: SchedulerOptions = {}): ResolvedOptions {
   const maxTasks = nonNegative('workerQueue.maxTasks', q.maxTasks, 128, true);
   if (maxTasks < minTasks) throw new TypeError(`SchedulerState: workerQueue.maxTasks (${maxTasks}) is below minTasks (${minTasks})`);
   if (o.clock !== undefined && typeof o.clock !== 'function') throw new TypeError('SchedulerState: clock must be a function');
+  if (o.workStealing !== undefined && typeof o.workStealing !== 'boolean') {
+    throw new TypeError(`SchedulerState: workStealing must be a boolean, got ${String(o.workStealing)}`);
+  }
+  const bandwidth = nonNegative('bandwidth', o.bandwidth, 100e6);
+  if (bandwidth === 0) throw new TypeError('SchedulerState: bandwidth must be a positive number of bytes per second, got 0');
   return {
     validate: o.validate ?? false,
     transitionLogSize: nonNegative('transitionLogSize', o.transitionLogSize, 100_000, true),
@@ -63,13 +75,12 @@ export function resolveOptions(o: SchedulerOptions = {}): ResolvedOptions {
     defaultDataSize: nonNegative('defaultDataSize', o.defaultDataSize, 1024),
     workerQueue: { minTasks, maxTasks, seconds: nonNegative('workerQueue.seconds', q.seconds, 0.02) },
     allowedFailures: nonNegative('allowedFailures', o.allowedFailures, 3, true),
+    workStealing: o.workStealing ?? true,
+    bandwidth,
   };
 }
 
-export interface Recommendation {
-  readonly finish: TaskStateName;
-  readonly args?: TransitionArgs;
-}
+const NO_INPUTS: Readonly<Record<Key, never>> = Object.freeze({});
 
 export class SchedulerCore {
   readonly tasks = new Map<Key, TaskState>();
@@ -77,24 +88,31 @@ export class SchedulerCore {
   readonly clients = new Map<string, ClientState>();
   /** Tasks in `no-worker`. */
   readonly unrunnable = new Set<TaskState>();
+  /** Tasks that went to `no-worker` since the server last asked (SchedulerState.takeUnrunnable). */
+  readonly newlyUnrunnable = new Set<TaskState>();
+  /** Undefined when the workStealing option is off. */
+  readonly stealing: WorkStealing | undefined;
   readonly durations: TaskDurations;
-  readonly log: Ring<TransitionRecord>;
+  readonly log: TransitionLog;
   readonly notes = new Ring<Note>(1000);
 
   /**
-   * Pending recommendations of the event being handled: one per task, the latest wins, applied in
-   * the order tasks were first recommended (`#order`; a Map's own order would do, but popping the
-   * first entry of a Map with many deleted entries is not O(1) in V8).
+   * Pending recommendations of the event being handled: one per task (`ts.recommended`, the latest
+   * wins), applied in the order tasks were first recommended. Kept on the tasks rather than in a
+   * Map: several recommendations per task and event, and no object or hash lookup for each.
    */
-  readonly recommendations = new Map<TaskState, Recommendation>();
   #order: TaskState[] = [];
   #head = 0;
   /** Workers whose backlog or free slots changed: filled at the end of the event. */
   readonly dirty = new Set<WorkerState>();
   stimulusId = '';
+  /** The clock when the event began: the time of every transition it makes. */
+  eventTime = 0;
   transitionCount = 0;
   /** The most tasks known at once during this event (bounds the transitions it may take). */
   peakTasks = 0;
+  /** The first run id this event may give: runs from it on were sent by this event. */
+  firstRunOfEvent = 1;
   #outbox: Instruction[] = [];
   /** This event's free-keys message per worker (its key list), and the keys in it. */
   readonly #freeKeys = new Map<WorkerState, { keys: Key[]; seen: Set<Key> }>();
@@ -104,7 +122,8 @@ export class SchedulerCore {
 
   constructor(readonly options: ResolvedOptions) {
     this.durations = new TaskDurations(options.unknownTaskDuration);
-    this.log = new Ring(options.transitionLogSize);
+    this.log = new TransitionLog(options.transitionLogSize);
+    this.stealing = options.workStealing ? new WorkStealing(options.bandwidth) : undefined;
   }
 
   nextPriority(): number {
@@ -127,12 +146,15 @@ export class SchedulerCore {
 
   begin(stimulusId: string): void {
     this.stimulusId = stimulusId;
+    this.eventTime = this.now();
     this.transitionCount = 0;
     this.peakTasks = this.tasks.size;
+    this.firstRunOfEvent = this.#runId + 1;
     this.#outbox = [];
     this.#freeKeys.clear();
-    this.recommendations.clear();
-    this.#order = [];
+    // Left over only when the previous event threw half-way.
+    for (let i = this.#head; i < this.#order.length; i++) this.cancelRecommendation(this.#order[i]);
+    this.#order.length = 0;
     this.#head = 0;
     this.dirty.clear();
   }
@@ -140,6 +162,7 @@ export class SchedulerCore {
   /** Sends what fits to the workers that changed, and returns the event's instructions. */
   end(): Instruction[] {
     for (const ws of this.dirty) this.fill(ws);
+    if (this.stealing !== undefined && this.dirty.size > 0) this.stealing.afterEvent(this, this.dirty);
     this.dirty.clear();
     const out = this.#outbox;
     this.#outbox = [];
@@ -179,24 +202,32 @@ export class SchedulerCore {
   // ---- recommendations
 
   recommend(ts: TaskState, finish: TaskStateName, args?: TransitionArgs): void {
-    if (!this.recommendations.has(ts)) this.#order.push(ts);
-    this.recommendations.set(ts, args === undefined ? { finish } : { finish, args });
+    if (ts.recommended === undefined) this.#order.push(ts);
+    ts.recommended = finish;
+    ts.recommendedArgs = args;
   }
 
-  /** The oldest pending recommendation, removed; undefined when none is left. */
-  nextRecommendation(): [TaskState, Recommendation] | undefined {
+  /** Drops the pending recommendation of `ts` (an explicit transition supersedes it). */
+  cancelRecommendation(ts: TaskState): void {
+    ts.recommended = undefined;
+    ts.recommendedArgs = undefined;
+  }
+
+  /**
+   * The task of the oldest pending recommendation, its `recommended` and `recommendedArgs` still
+   * set for the caller to read and clear; undefined when none is left.
+   */
+  nextRecommended(): TaskState | undefined {
     while (this.#head < this.#order.length) {
       const ts = this.#order[this.#head++];
-      const rec = this.recommendations.get(ts);
-      if (rec === undefined) continue; // superseded by an explicit transition
-      this.recommendations.delete(ts);
+      if (ts.recommended === undefined) continue; // superseded by an explicit transition
       if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
         this.#order = this.#order.slice(this.#head);
         this.#head = 0;
       }
-      return [ts, rec];
+      return ts;
     }
-    this.#order = [];
+    this.#order.length = 0;
     this.#head = 0;
     return undefined;
   }
@@ -215,10 +246,16 @@ export class SchedulerCore {
     }
   }
 
+  /** `ts` entered no-worker. */
+  markUnrunnable(ts: TaskState): void {
+    this.unrunnable.add(ts);
+    this.newlyUnrunnable.add(ts);
+  }
+
   // ---- replicas
 
   addHolder(ts: TaskState, ws: WorkerState): void {
-    ts.whoHas.add(ws);
+    ts.addHolder(ws);
     ws.hasWhat.add(ts);
   }
 
@@ -277,10 +314,10 @@ export class SchedulerCore {
 
   saturated(ws: WorkerState): boolean {
     const n = ws.sent.size;
-    const { minTasks, maxTasks, seconds } = this.options.workerQueue;
-    if (n < ws.nthreads + minTasks) return false;
-    if (n >= ws.nthreads + maxTasks) return true;
-    return ws.sentOccupancy / ws.nthreads >= seconds;
+    const q = this.options.workerQueue;
+    if (n < ws.nthreads + q.minTasks) return false;
+    if (n >= ws.nthreads + q.maxTasks) return true;
+    return ws.sentOccupancy / ws.nthreads >= q.seconds;
   }
 
   /** Sends `ws` its highest-priority backlog tasks until it is saturated. */
@@ -291,11 +328,18 @@ export class SchedulerCore {
       ws.sent.add(ts);
       ws.sentOccupancy += ts.duration;
       ts.runId = ++this.#runId;
-      const whoHas: Record<Key, Address[]> = {};
-      const nbytes: Record<Key, number> = {};
-      for (const dep of ts.dependencies) {
-        whoHas[dep.key] = [...dep.whoHas].map((w) => w.address);
-        if (dep.nbytes >= 0) nbytes[dep.key] = dep.nbytes;
+      // Most tasks of a large graph have no inputs: they share one empty, frozen record.
+      let whoHas = NO_INPUTS as Record<Key, Address[]>;
+      let nbytes = NO_INPUTS as Record<Key, number>;
+      if (ts.dependencies.size > 0) {
+        whoHas = {};
+        nbytes = {};
+        for (const dep of ts.dependencies) {
+          const holders: Address[] = [];
+          for (const w of dep.whoHas) holders.push(w.address);
+          whoHas[dep.key] = holders;
+          if (dep.nbytes >= 0) nbytes[dep.key] = dep.nbytes;
+        }
       }
       this.toWorker(ws, {
         op: 'compute-task',

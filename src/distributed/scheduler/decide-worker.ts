@@ -40,6 +40,16 @@ export function restrictedWorkers(ts: TaskState, workers: Iterable<WorkerState>)
   return out;
 }
 
+/** Why `ts` (in no-worker) has no worker, in words a user can act on. */
+export function unrunnableReason(ts: TaskState, workers: ReadonlyMap<Address, WorkerState>): string {
+  if (workers.size === 0) return 'no worker is connected';
+  if (ts.restrictions !== undefined && restrictedWorkers(ts, workers.values())!.length === 0) {
+    return `no connected worker matches workers=${JSON.stringify([...ts.restrictions])}` +
+      (ts.looseRestrictions ? '' : ' (and allowOtherWorkers is false)');
+  }
+  return 'no worker can run it';
+}
+
 export function decideWorker(
   ts: TaskState,
   workers: ReadonlyMap<Address, WorkerState>,

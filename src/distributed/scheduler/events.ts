@@ -32,17 +32,23 @@ export type ClientEvent =
       whoHas: Record<Key, Address[]>;
       nbytes: Record<Key, number>;
       stimulusId: string;
-    };
+    }
+  /** client.restart (restart.ts); `id` names the request in the answer to the client. */
+  | { type: 'restart'; client: string; id: string; stimulusId: string };
 
 export type ClusterEvent =
   | { type: 'add-worker'; worker: WorkerIdentity; keys?: Key[]; nbytes?: Record<Key, number>; stimulusId: string }
-  | { type: 'remove-worker'; address: Address; stimulusId: string };
+  | { type: 'remove-worker'; address: Address; stimulusId: string }
+  /** Copies wanted (replicate, rebalance; replicas.ts): new holder → key → sources to fetch from. */
+  | { type: 'acquire-replicas'; gathers: Record<Address, Record<Key, Address[]>>; stimulusId: string }
+  /** Copies to drop (replicate, rebalance; replicas.ts): worker → keys. */
+  | { type: 'remove-replicas'; removals: Record<Address, Key[]>; stimulusId: string };
 
 /**
  * The worker → scheduler stream messages the state machine handles, with the sender's address.
  * task-finished's `type` (the result's type name) is `typename` here, as `type` names the event.
  */
-export type WorkerOp = 'task-finished' | 'task-erred' | 'release-worker-data' | 'missing-data' | 'add-keys';
+export type WorkerOp = 'task-finished' | 'task-erred' | 'release-worker-data' | 'missing-data' | 'add-keys' | 'steal-response';
 type WorkerMessage<Op extends WorkerOp> = Extract<WorkerToScheduler, { op: Op }>;
 export type WorkerEvent =
   | ({ type: 'task-finished'; worker: Address; typename: string } & Omit<WorkerMessage<'task-finished'>, 'op' | 'type'>)
@@ -63,6 +69,7 @@ const WORKER_OPS: ReadonlySet<string> = new Set<WorkerOp>([
   'release-worker-data',
   'missing-data',
   'add-keys',
+  'steal-response',
 ]);
 
 /**
@@ -79,20 +86,28 @@ export function clientEvent(client: string, msg: ClientToScheduler, stimulusId: 
       return { type: msg.op, client, keys: msg.keys, stimulusId };
     case 'update-data':
       return { type: 'update-data', client, whoHas: msg.whoHas, nbytes: msg.nbytes, stimulusId };
+    case 'restart':
+      return { type: 'restart', client, id: msg.id, stimulusId };
     case 'close-client':
       return { type: 'remove-client', client, stimulusId };
   }
 }
 
-/**
- * The event for a message on a worker's stream, or undefined for the messages the state machine
- * does not take (yet): `steal-response` belongs to work stealing.
- */
+/** The event for a message on a worker's stream, or undefined for the messages the state machine does not take. */
 export function workerEvent(worker: Address, msg: WorkerToScheduler): SchedulerEvent | undefined {
   if (!WORKER_OPS.has(msg.op)) return undefined;
   if (msg.op === 'task-finished') {
-    const { op, type: typename, ...rest } = msg;
-    return { type: op, worker, typename, ...rest };
+    // One per task: built field by field (rest and spread made two objects of it).
+    return {
+      type: 'task-finished',
+      worker,
+      key: msg.key,
+      nbytes: msg.nbytes,
+      typename: msg.type,
+      startstops: msg.startstops,
+      stimulusId: msg.stimulusId,
+      runId: msg.runId,
+    };
   }
   const { op, ...rest } = msg;
   return { type: op, worker, ...rest } as WorkerEvent;

@@ -12,7 +12,9 @@ import { computeSeconds } from './durations.js';
 import { cycleException, killedWorkerException, missingDependencyException, unknownKeyException } from './errors.js';
 import type { SchedulerEvent } from './events.js';
 import { ClientState, TaskState, WorkerState } from './model.js';
-import { drain, erredMessage, transition } from './transitions.js';
+import { acquireReplicas, removeReplicas } from './replicas.js';
+import { restart } from './restart.js';
+import { drain, erredMessage, inMemoryMessage, transition } from './transitions.js';
 
 /** The event(s) of a type; distributes over members whose `type` is itself a union. */
 type EventOf<T extends SchedulerEvent['type'], E = SchedulerEvent> = E extends { type: infer U } ? (T extends U ? E : never) : never;
@@ -29,13 +31,13 @@ function clientOf(core: SchedulerCore, id: string): ClientState | undefined {
 /** `cs` wants `ts`: computed if released, reported at once if already done. */
 function desire(core: SchedulerCore, cs: ClientState, ts: TaskState): void {
   cs.wantsWhat.add(ts);
-  ts.whoWants.add(cs);
+  ts.addWanter(cs);
   switch (ts.state) {
     case 'released':
       core.recommend(ts, 'waiting');
       break;
     case 'memory':
-      core.toClient(cs, ts.type === undefined ? { op: 'key-in-memory', key: ts.key } : { op: 'key-in-memory', key: ts.key, type: ts.type });
+      core.toClient(cs, inMemoryMessage(ts));
       break;
     case 'erred':
       core.toClient(cs, erredMessage(ts.key, ts.exception!, ts.traceback, ts.exceptionBlame));
@@ -56,11 +58,22 @@ function undesire(core: SchedulerCore, cs: ClientState, ts: TaskState): void {
  * is (pure keys: the same key is the same result), unless it is a released placeholder without a
  * run spec (lost data), which the new spec brings back.
  */
-function addTasks(core: SchedulerCore, tasks: Record<Key, TaskInput>): Map<TaskState, TaskInput> {
-  const entries = Object.entries(tasks).map(([key, input], i) => ({ key, input, order: input.priority ?? i, i }));
-  entries.sort((a, b) => a.order - b.order || a.i - b.i);
-  const added = new Map<TaskState, TaskInput>();
-  for (const { key, input } of entries) {
+function addTasks(core: SchedulerCore, tasks: Record<Key, TaskInput>): Added {
+  const keys = Object.keys(tasks);
+  const inputs = Object.values(tasks);
+  const n = keys.length;
+  const order = new Float64Array(n);
+  let sorted = true;
+  for (let i = 0; i < n; i++) {
+    order[i] = inputs[i].priority ?? i;
+    if (i > 0 && order[i] < order[i - 1]) sorted = false;
+  }
+  const indices = Array.from({ length: n }, (_, i) => i);
+  if (!sorted) indices.sort((a, b) => order[a] - order[b] || a - b);
+  const added: Added = { tasks: [], inputs: [] };
+  for (const i of indices) {
+    const key = keys[i];
+    const input = inputs[i];
     let ts = core.tasks.get(key);
     if (ts !== undefined) {
       if (ts.run !== undefined || ts.state !== 'released' || ts.dependencies.size > 0) continue;
@@ -73,9 +86,16 @@ function addTasks(core: SchedulerCore, tasks: Record<Key, TaskInput>): Map<TaskS
       ts.restrictions = new Set(input.workers.map(normalizeRestriction));
       ts.looseRestrictions = input.allowOtherWorkers ?? false;
     }
-    added.set(ts, input);
+    added.tasks.push(ts);
+    added.inputs.push(input);
   }
   return added;
+}
+
+/** The tasks an update-graph added, in priority order, with their inputs (parallel arrays). */
+interface Added {
+  readonly tasks: TaskState[];
+  readonly inputs: TaskInput[];
 }
 
 /**
@@ -83,29 +103,31 @@ function addTasks(core: SchedulerCore, tasks: Record<Key, TaskInput>): Map<TaskS
  * or on a cycle, gets a `problem` (it errs when wanted) and no links: nothing could ever run it,
  * and waiting for the key would hang its future, while an error says what is wrong.
  */
-function linkTasks(core: SchedulerCore, added: Map<TaskState, TaskInput>): void {
-  for (const [ts, input] of added) {
-    const missing = [...new Set(input.deps)].filter((k) => !core.tasks.has(k));
-    if (missing.length > 0) {
-      ts.problem = missingDependencyException(ts.key, missing);
+function linkTasks(core: SchedulerCore, added: Added): void {
+  for (let i = 0; i < added.tasks.length; i++) {
+    const ts = added.tasks[i];
+    const deps = added.inputs[i].deps;
+    if (deps.length === 0) continue;
+    if (!deps.every((k) => core.tasks.has(k))) {
+      ts.problem = missingDependencyException(ts.key, [...new Set(deps)].filter((k) => !core.tasks.has(k)));
       continue;
     }
-    for (const k of new Set(input.deps)) {
-      const dep = core.tasks.get(k)!;
-      ts.dependencies.add(dep);
-      dep.dependents.add(ts);
-    }
+    for (const k of deps) ts.link(core.tasks.get(k)!); // a repeated key is one link (sets)
   }
-  const cyclic = inCycles([...added.keys()]);
+  const cyclic = inCycles(added.tasks);
+  const cycleKeys = cyclic.map((t) => t.key);
   for (const ts of cyclic) {
-    ts.problem = cycleException(ts.key, cyclic.map((t) => t.key));
+    ts.problem = cycleException(ts.key, cycleKeys);
     for (const dep of ts.dependencies) dep.dependents.delete(ts);
     ts.dependencies.clear();
   }
 }
 
 /** The tasks of `tasks` that a topological sort cannot reach: in a cycle or after one (Kahn). */
-function inCycles(tasks: readonly TaskState[]): TaskState[] {
+function inCycles(all: readonly TaskState[]): TaskState[] {
+  // A task without dependencies is neither in a cycle nor after one (in a large graph, most are).
+  const tasks = all.filter((ts) => ts.dependencies.size > 0);
+  if (tasks.length === 0) return [];
   const set = new Set(tasks);
   const indegree = new Map<TaskState, number>();
   const ready: TaskState[] = [];
@@ -145,7 +167,7 @@ function updateGraph(core: SchedulerCore, e: EventOf<'update-graph'>): void {
   for (const ts of wanted) desire(core, cs, ts);
   drain(core);
   // Tasks sent along that nothing wants (a graph's extra keys) are not kept.
-  for (const ts of added.keys()) core.releaseIfUnneeded(ts);
+  for (const ts of added.tasks) core.releaseIfUnneeded(ts);
 }
 
 function desiresKeys(core: SchedulerCore, e: EventOf<'client-desires-keys'>): void {
@@ -205,12 +227,12 @@ function updateData(core: SchedulerCore, e: EventOf<'update-data'>): void {
       core.tasks.set(key, ts);
     }
     cs.wantsWhat.add(ts);
-    ts.whoWants.add(cs);
+    ts.addWanter(cs);
     const nbytes = e.nbytes[key];
     if (ts.state === 'memory') {
       for (const ws of holders) core.addHolder(ts, ws);
       if (nbytes !== undefined && nbytes >= 0) ts.nbytes = nbytes;
-      core.toClient(cs, { op: 'key-in-memory', key });
+      core.toClient(cs, inMemoryMessage(ts));
     } else {
       transition(core, ts, 'memory', { holders, nbytes });
     }
@@ -387,6 +409,14 @@ function addKeys(core: SchedulerCore, e: EventOf<'add-keys'>): void {
   }
 }
 
+/** The answer to a steal-request (steal.ts); with stealing off there was no request to answer. */
+function stealResponse(core: SchedulerCore, e: EventOf<'steal-response'>): void {
+  const ws = workerOf(core, e.worker, `steal-response '${e.key}'`);
+  if (ws === undefined) return;
+  if (core.stealing === undefined) core.note(`steal-response '${e.key}' from ${ws.address} while work stealing is off; ignored`);
+  else core.stealing.response(core, ws, e.key, e.state);
+}
+
 export const HANDLERS: Handlers = {
   'add-client': addClient,
   'remove-client': removeClient,
@@ -395,6 +425,7 @@ export const HANDLERS: Handlers = {
   'client-releases-keys': releasesKeys,
   'cancel-keys': cancelKeys,
   'update-data': updateData,
+  restart,
   'add-worker': addWorker,
   'remove-worker': removeWorker,
   'task-finished': taskFinished,
@@ -402,4 +433,7 @@ export const HANDLERS: Handlers = {
   'release-worker-data': releaseWorkerData,
   'missing-data': missingData,
   'add-keys': addKeys,
+  'steal-response': stealResponse,
+  'acquire-replicas': acquireReplicas,
+  'remove-replicas': removeReplicas,
 };

@@ -23,9 +23,17 @@ function recordOf(v: unknown, test: (x: unknown) => boolean): boolean {
   return isRecord(v) && Object.values(v).every(test);
 }
 
+type Test = [(v: unknown) => boolean, string];
+/** Field tests, as a list: built once per op, as every message of the op is checked against them. */
+type Tests = readonly (readonly [string, (v: unknown) => boolean, string])[];
+
+function tests(t: Record<string, Test>): Tests {
+  return Object.entries(t).map(([field, [test, what]]) => [field, test, what] as const);
+}
+
 /** The first field of `msg` that fails its test, as a message; undefined when all pass. */
-function check(msg: Fields, tests: Record<string, [(v: unknown) => boolean, string]>): string | undefined {
-  for (const [field, [test, what]] of Object.entries(tests)) {
+function check(msg: Fields, tests: Tests): string | undefined {
+  for (const [field, test, what] of tests) {
     if (!test(msg[field])) return `'${msg.op}' needs '${field}' to be ${what}`;
   }
   return undefined;
@@ -54,11 +62,16 @@ function checkTaskInput(key: string, t: unknown): string | undefined {
   return undefined;
 }
 
+const UPDATE_GRAPH = tests({ tasks: [isRecord, 'an object of key -> task'], keys: KEYS, stimulusId: OPT_STIMULUS });
+const KEYS_ONLY = tests({ keys: KEYS });
+const UPDATE_DATA = tests({ whoHas: WHO_HAS, nbytes: NBYTES });
+const RESTART = tests({ id: KEY });
+
 /** What is wrong with a message on a client's stream (its op is known to be a ClientToScheduler op). */
 export function checkClientMessage(msg: Fields): string | undefined {
   switch (msg.op) {
     case 'update-graph': {
-      const p = check(msg, { tasks: [isRecord, 'an object of key -> task'], keys: KEYS, stimulusId: OPT_STIMULUS });
+      const p = check(msg, UPDATE_GRAPH);
       if (p !== undefined) return p;
       for (const [key, t] of Object.entries(msg.tasks as Fields)) {
         const q = checkTaskInput(key, t);
@@ -69,9 +82,11 @@ export function checkClientMessage(msg: Fields): string | undefined {
     case 'client-desires-keys':
     case 'client-releases-keys':
     case 'cancel-keys':
-      return check(msg, { keys: KEYS });
+      return check(msg, KEYS_ONLY);
     case 'update-data':
-      return check(msg, { whoHas: WHO_HAS, nbytes: NBYTES });
+      return check(msg, UPDATE_DATA);
+    case 'restart':
+      return check(msg, RESTART);
     case 'close-client':
       return undefined;
     default:
@@ -79,35 +94,42 @@ export function checkClientMessage(msg: Fields): string | undefined {
   }
 }
 
+const TASK_FINISHED = tests({
+  key: KEY,
+  nbytes: [isNumber, 'a number'],
+  type: [isString, 'a string'],
+  startstops: STARTSTOPS,
+  stimulusId: STIMULUS,
+  runId: OPT_RUN_ID,
+});
+const TASK_ERRED = tests({
+  key: KEY,
+  exception: OPAQUE,
+  traceback: [(v) => optional(v, isString), 'a string when given'],
+  startstops: STARTSTOPS,
+  stimulusId: STIMULUS,
+  runId: OPT_RUN_ID,
+});
+const RELEASE_WORKER_DATA = tests({ key: KEY, stimulusId: STIMULUS });
+const MISSING_DATA = tests({ key: KEY, errantWorker: [isString, 'a string'], stimulusId: STIMULUS });
+const ADD_KEYS = tests({ keys: KEYS, nbytes: NBYTES, stimulusId: STIMULUS });
+const STEAL_RESPONSE = tests({ key: KEY, state: [isString, 'a string'], stimulusId: STIMULUS });
+
 /** What is wrong with a message on a worker's stream. */
 export function checkWorkerMessage(msg: Fields): string | undefined {
   switch (msg.op) {
     case 'task-finished':
-      return check(msg, {
-        key: KEY,
-        nbytes: [isNumber, 'a number'],
-        type: [isString, 'a string'],
-        startstops: STARTSTOPS,
-        stimulusId: STIMULUS,
-        runId: OPT_RUN_ID,
-      });
+      return check(msg, TASK_FINISHED);
     case 'task-erred':
-      return check(msg, {
-        key: KEY,
-        exception: OPAQUE,
-        traceback: [(v) => optional(v, isString), 'a string when given'],
-        startstops: STARTSTOPS,
-        stimulusId: STIMULUS,
-        runId: OPT_RUN_ID,
-      });
+      return check(msg, TASK_ERRED);
     case 'release-worker-data':
-      return check(msg, { key: KEY, stimulusId: STIMULUS });
+      return check(msg, RELEASE_WORKER_DATA);
     case 'missing-data':
-      return check(msg, { key: KEY, errantWorker: [isString, 'a string'], stimulusId: STIMULUS });
+      return check(msg, MISSING_DATA);
     case 'add-keys':
-      return check(msg, { keys: KEYS, nbytes: NBYTES, stimulusId: STIMULUS });
+      return check(msg, ADD_KEYS);
     case 'steal-response':
-      return check(msg, { key: KEY, state: [isString, 'a string'], stimulusId: STIMULUS });
+      return check(msg, STEAL_RESPONSE);
     default:
       return `unknown worker operation '${String(msg.op)}'`;
   }
@@ -115,17 +137,19 @@ export function checkWorkerMessage(msg: Fields): string | undefined {
 
 /** What is wrong with a register-worker request. */
 export function checkRegistration(msg: Fields): string | undefined {
-  return check(msg, {
-    address: [(v) => isString(v) && bareAddress(v) !== undefined, "an address 'host:port'"],
-    name: [isString, 'a string'],
-    nthreads: [(v) => Number.isSafeInteger(v) && (v as number) >= 1, 'a positive integer'],
-    memoryLimit: [(v) => optional(v, isNumber), 'a number'],
-    host: [(v) => optional(v, isString), 'a string'],
-    pid: [(v) => optional(v, isNumber), 'a number'],
-    keys: [(v) => optional(v, isStringArray), 'an array of strings when given'],
-    nbytes: [(v) => optional(v, (x) => recordOf(x, isNumber)), 'an object of key -> number when given'],
-  });
+  return check(msg, REGISTRATION);
 }
+
+const REGISTRATION = tests({
+  address: [(v) => isString(v) && bareAddress(v) !== undefined, "an address 'host:port'"],
+  name: [isString, 'a string'],
+  nthreads: [(v) => Number.isSafeInteger(v) && (v as number) >= 1, 'a positive integer'],
+  memoryLimit: [(v) => optional(v, isNumber), 'a number'],
+  host: [(v) => optional(v, isString), 'a string'],
+  pid: [(v) => optional(v, isNumber), 'a number'],
+  keys: [(v) => optional(v, isStringArray), 'an array of strings when given'],
+  nbytes: [(v) => optional(v, (x) => recordOf(x, isNumber)), 'an object of key -> number when given'],
+});
 
 /** `tcp://host:port` or `host:port` as the state machines name workers (`host:port`); undefined if not an address. */
 export function bareAddress(address: string): Address | undefined {

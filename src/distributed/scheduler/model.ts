@@ -20,21 +20,34 @@
 import { keyPrefix } from '../../graph/keys.js';
 import type { Address, Key, Opaque, WorkerIdentity } from '../messages.js';
 import { TaskQueue } from './task-queue.js';
+import type { TransitionArgs } from './transitions.js';
 
 /** The closed set of task states. */
 export const TASK_STATES = ['released', 'waiting', 'no-worker', 'processing', 'memory', 'erred', 'forgotten'] as const;
 export type TaskStateName = (typeof TASK_STATES)[number];
 
+/** The empty set TaskState's sets share until their first element; adding to it is a bug. */
+class EmptySet extends Set<never> {
+  override add(): this {
+    throw new Error('scheduler: added to the shared empty set of a TaskState (use its add* method)');
+  }
+}
+const EMPTY: Set<never> = new EmptySet();
+
 export class TaskState {
   state: TaskStateName = 'released';
   /** The key prefix task durations are measured by (`inc` for `inc-7f3a…`). */
   readonly prefix: string;
-  readonly dependencies = new Set<TaskState>();
-  readonly dependents = new Set<TaskState>();
-  readonly waitingOn = new Set<TaskState>();
-  readonly waiters = new Set<TaskState>();
-  readonly whoHas = new Set<WorkerState>();
-  readonly whoWants = new Set<ClientState>();
+  // Each set starts as the shared EMPTY and is made on its first element (the add* methods below):
+  // most tasks never use half of them (a task without inputs has no dependencies, waitingOn; only
+  // wanted keys have whoWants), and a set is ~100 bytes of garbage. Reading, delete and clear work
+  // on EMPTY as on any empty set; add throws.
+  dependencies: Set<TaskState> = EMPTY;
+  dependents: Set<TaskState> = EMPTY;
+  waitingOn: Set<TaskState> = EMPTY;
+  waiters: Set<TaskState> = EMPTY;
+  whoHas: Set<WorkerState> = EMPTY;
+  whoWants: Set<ClientState> = EMPTY;
   /** Size of the result as the worker measured it; -1 while unknown. */
   nbytes = -1;
   type: string | undefined;
@@ -59,6 +72,9 @@ export class TaskState {
   problem: Opaque | undefined;
   /** How many workers died while running it. */
   suspicious = 0;
+  /** The pending recommendation of the event being handled (SchedulerCore.recommend), if any. */
+  recommended: TaskStateName | undefined;
+  recommendedArgs: TransitionArgs | undefined;
 
   constructor(
     readonly key: Key,
@@ -68,6 +84,28 @@ export class TaskState {
     readonly priority: number,
   ) {
     this.prefix = keyPrefix(key);
+  }
+
+  /** `dep` becomes a dependency of this task (both directions). */
+  link(dep: TaskState): void {
+    (this.dependencies === EMPTY ? (this.dependencies = new Set()) : this.dependencies).add(dep);
+    (dep.dependents === EMPTY ? (dep.dependents = new Set()) : dep.dependents).add(this);
+  }
+
+  addWaitingOn(dep: TaskState): void {
+    (this.waitingOn === EMPTY ? (this.waitingOn = new Set()) : this.waitingOn).add(dep);
+  }
+
+  addWaiter(dts: TaskState): void {
+    (this.waiters === EMPTY ? (this.waiters = new Set()) : this.waiters).add(dts);
+  }
+
+  addHolder(ws: WorkerState): void {
+    (this.whoHas === EMPTY ? (this.whoHas = new Set()) : this.whoHas).add(ws);
+  }
+
+  addWanter(cs: ClientState): void {
+    (this.whoWants === EMPTY ? (this.whoWants = new Set()) : this.whoWants).add(cs);
   }
 
   toString(): string {

@@ -7,7 +7,9 @@
  *   the instructions the state machine returns are put, in order, on the BatchedSend of the
  *   worker or client they name (one per stream).
  * - RPCs (a new request per call, through the caller's ConnectionPool): register-worker,
- *   heartbeat-worker, unregister-worker, who-has, has-what, ncores, identity.
+ *   heartbeat-worker, unregister-worker, who-has, has-what, ncores, identity, nbytes,
+ *   scheduler-info, replicate and rebalance (data-moves.ts), upload-file (kept
+ *   and installed on every worker, including those that join later: uploads.ts).
  * - A worker whose stream closes, or that sends no heartbeat for `workerTimeoutMs`, is removed
  *   (the state machine's remove-worker: its tasks go elsewhere, its data is recomputed).
  * - Bad input on a stream (a malformed frame, a message without the fields of its op, an unknown
@@ -33,12 +35,17 @@ import type {
 } from '../messages.js';
 import { BatchedSend } from '../rpc/batched-send.js';
 import { createLogger, type Logger } from '../rpc/logger.js';
+import { ConnectionPool } from '../rpc/pool.js';
 import { Server } from '../rpc/server.js';
 import { handleStream, type StreamMessageHandlers } from '../rpc/stream.js';
-import type { Handlers, StreamHandlers } from '../rpc/types.js';
+import type { Handlers, ReplyOf, StreamHandlers } from '../rpc/types.js';
 import { clientEvent, workerEvent, type Instruction, type SchedulerEvent } from './events.js';
 import { bareAddress, checkClientMessage, checkRegistration, checkWorkerMessage, isStringList } from './message-checks.js';
+import { DataMoves, StateWatch, type MoveHost } from './data-moves.js';
+import { schedulerInfo } from './info.js';
 import { SchedulerState, type SchedulerOptions } from './state.js';
+import { resolveWorkers } from './worker-names.js';
+import { broadcastFile, catchUp, UploadedFiles } from './uploads.js';
 
 export interface SchedulerServerOptions {
   /** Where to listen (default '127.0.0.1'). */
@@ -96,6 +103,8 @@ interface Pending {
   readonly keys: Key[];
   readonly nbytes: Record<Key, number>;
   since: number;
+  /** The number of the last upload the worker was given (uploads.ts). */
+  uploads: number;
 }
 
 /** A message refused by a shape check; handleStream logs it and closes the stream. */
@@ -113,6 +122,12 @@ export class SchedulerServer {
   readonly #clients = new Map<string, ClientConn>();
   readonly #workers = new Map<Address, WorkerConn>();
   readonly #pending = new Map<Address, Pending>();
+  /** replicate and rebalance (data-moves.ts), woken after every event. */
+  readonly #watch = new StateWatch();
+  readonly #moves: DataMoves;
+  readonly #uploads = new UploadedFiles();
+  /** Calls to workers (upload-file). */
+  readonly #pool = new ConnectionPool({ connectTimeoutMs: 10_000 });
   readonly #checkIntervalMs: number;
   readonly #batchMs: number;
   #address = '';
@@ -138,6 +153,7 @@ export class SchedulerServer {
     this.#batchMs = options.batchIntervalMs ?? DEFAULT_BATCH_INTERVAL_MS;
     this.#checkIntervalMs = positive(options.checkIntervalMs, Math.min(1000, this.workerTimeoutMs / 4), 'checkIntervalMs');
     this.state = new SchedulerState({ ...options.state, validate: options.validate ?? false });
+    this.#moves = new DataMoves(this.#moveHost());
     this.#server = new Server<SchedulerOps, SchedulerStreamOps>({
       name: 'scheduler',
       logger: this.logger,
@@ -170,10 +186,12 @@ export class SchedulerServer {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true;
+      this.#watch.notify();
       clearInterval(this.#timer);
       const streams = [...this.#clients.values(), ...this.#workers.values()];
       await Promise.all(streams.map((c) => bounded(c.bs.close(), 1000).catch(() => c.bs.abort())));
       await this.#server.close();
+      await this.#pool.close();
       this.logger.info(`scheduler at ${this.#address} closed`);
     })();
     return this.#closing;
@@ -204,6 +222,21 @@ export class SchedulerServer {
       return;
     }
     this.#execute(out);
+    this.#watch.notify();
+    const unrunnable = this.state.takeUnrunnable();
+    if (unrunnable !== undefined) this.#reportUnrunnable(unrunnable);
+  }
+
+  /** Tasks that cannot run now: a warning when restrictions name no connected worker (a user's mistake, or a worker still to come). */
+  #reportUnrunnable(reasons: Record<Key, string>): void {
+    const keys = Object.keys(reasons);
+    if (keys.length === 0) return;
+    const shown = keys.slice(0, 5).map((k) => `'${k}': ${reasons[k]}`).join('; ');
+    const more = keys.length > 5 ? `; and ${keys.length - 5} more` : '';
+    const restricted = keys.some((k) => reasons[k].startsWith('no connected worker matches'));
+    const message = `${keys.length} task${keys.length === 1 ? '' : 's'} cannot run yet and wait${keys.length === 1 ? 's' : ''} for a worker: ${shown}${more}`;
+    if (restricted) this.logger.warn(message);
+    else this.logger.info(message);
   }
 
   #execute(instructions: readonly Instruction[]): void {
@@ -224,6 +257,19 @@ export class SchedulerServer {
         trySend(cc.bs, ins.msg, this.logger, `client ${cc.id}`);
       }
     }
+  }
+
+  #moveHost(): MoveHost {
+    const server = this;
+    return {
+      state: this.state,
+      watch: this.#watch,
+      handle: (event) => this.#handle(event),
+      sid: (what) => this.#sid(what),
+      get closed() {
+        return server.#closed;
+      },
+    };
   }
 
   // ---- RPCs
@@ -256,13 +302,30 @@ export class SchedulerServer {
         return { status: 'OK' };
       },
       'who-has': (msg) => this.state.whoHas(optionalList(msg.keys, 'keys')),
-      'has-what': (msg) => this.state.hasWhat(optionalAddresses(msg.workers)),
-      ncores: (msg) => this.state.ncores(optionalAddresses(msg.workers)),
+      'has-what': (msg) => this.state.hasWhat(this.#workerList(msg.workers, 'hasWhat')),
+      ncores: (msg) => this.state.ncores(this.#workerList(msg.workers, 'ncores')),
       identity: () => ({ address: this.#address, workers: this.state.workers() }),
+      nbytes: (msg) => this.state.nbytes(optionalList(msg.keys, 'keys'), { summary: msg.summary !== false }),
+      'scheduler-info': () => schedulerInfo(this.state, this.#address, (a) => this.#workers.get(a)),
+      replicate: (msg) => this.#moves.replicate(msg),
+      rebalance: (msg) => this.#moves.rebalance(msg),
+      unrunnable: () => this.state.unrunnable(),
+      'upload-file': (msg) => {
+        if (this.#closed) throw new Error('the scheduler is closing');
+        const file = this.#uploads.add(msg);
+        this.logger.info(`module '${file.name}' uploaded; installing it on ${this.#workers.size} workers`);
+        return broadcastFile(this.#pool, [...this.#workers.keys()], file);
+      },
     };
   }
 
-  #registerWorker(msg: Record<string, unknown>): { status: 'OK'; time: number } {
+  /** A `workers` argument (addresses, hosts or names) as the addresses of connected workers. */
+  #workerList(v: unknown, where: string): Address[] | undefined {
+    const list = optionalList(v, 'workers');
+    return list === undefined ? undefined : resolveWorkers(list, this.state.workers(), where);
+  }
+
+  #registerWorker(msg: Record<string, unknown>): ReplyOf<SchedulerOps, 'register-worker'> {
     if (this.#closed) throw new Error('the scheduler is closing');
     const problem = checkRegistration(msg);
     if (problem !== undefined) throw new TypeError(`malformed register-worker: ${problem}`);
@@ -285,8 +348,10 @@ export class SchedulerServer {
       keys: (msg.keys as Key[] | undefined) ?? [],
       nbytes: (msg.nbytes as Record<Key, number> | undefined) ?? {},
       since: Date.now(),
+      uploads: this.#uploads.seq,
     });
-    return { status: 'OK', time: Date.now() / 1000 };
+    const files = this.#uploads.all();
+    return files.length === 0 ? { status: 'OK', time: Date.now() / 1000 } : { status: 'OK', time: Date.now() / 1000, files };
   }
 
   // ---- streams
@@ -331,6 +396,7 @@ export class SchedulerServer {
       'client-releases-keys': forward,
       'cancel-keys': forward,
       'update-data': forward,
+      restart: forward,
       'close-client': async () => {
         this.#removeClient(cc);
         await bounded(cc.bs.close(), 1000).catch(() => cc.bs.abort());
@@ -355,6 +421,10 @@ export class SchedulerServer {
       return;
     }
     if (this.#closed) return;
+    if (pending.uploads < this.#uploads.seq) {
+      for (const problem of await catchUp(this.#pool, address, pending, this.#uploads)) this.logger.error(problem);
+      if (this.#closed || this.#pending.get(address) !== pending) return;
+    }
     this.#pending.delete(address);
     const wc: WorkerConn = {
       address,
@@ -383,7 +453,7 @@ export class SchedulerServer {
       if (wc.removed) return;
       const event = workerEvent(wc.address, msg);
       if (event === undefined) {
-        this.logger.debug(`'${msg.op}' from worker ${wc.address} ignored (no work stealing)`);
+        this.logger.debug(`'${msg.op}' from worker ${wc.address} ignored: the state machine does not take it`);
         return;
       }
       this.#handle(event);
@@ -438,11 +508,6 @@ function optionalList(v: unknown, what: string): string[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isStringList(v)) throw new TypeError(`'${what}' must be an array of strings`);
   return v;
-}
-
-function optionalAddresses(v: unknown): Address[] | undefined {
-  const list = optionalList(v, 'workers');
-  return list?.map((a) => bareAddress(a) ?? a);
 }
 
 function positive(v: number | undefined, fallback: number, name: string): number {

@@ -12,13 +12,16 @@
  * // → [{ type: 'send-worker', worker: identity.address, msg: { op: 'compute-task', key: 'x', … } }]
  */
 import type { Address, Key, Opaque, WorkerIdentity } from '../messages.js';
-import { restrictedWorkers } from './decide-worker.js';
+import { unrunnableReason } from './decide-worker.js';
 import { resolveOptions, SchedulerCore, type SchedulerOptions } from './core.js';
 import { InvariantError } from './errors.js';
 import type { Instruction, SchedulerEvent } from './events.js';
 import { HANDLERS } from './handlers.js';
 import { TASK_STATES, type TaskState, type TaskStateName } from './model.js';
+import type { StealRecord } from './steal.js';
 import { story, type Note, type TransitionRecord } from './story.js';
+import { replicaView, workerLoads, type WorkerLoad } from './replicas.js';
+import type { KeyReplicas } from './replicate.js';
 import { drain } from './transitions.js';
 import { checkState } from './validate.js';
 
@@ -135,6 +138,16 @@ export class SchedulerState {
     return out;
   }
 
+  /** Keys in memory with their holders, sizes and pinned copies (for replicate/rebalance planning). */
+  replicas(keys?: readonly Key[]): { keys: KeyReplicas[]; absent: Key[] } {
+    return replicaView(this.#core, keys);
+  }
+
+  /** Bytes and keys held, tasks assigned and their expected seconds, per worker. */
+  workerLoads(): Record<Address, WorkerLoad> {
+    return workerLoads(this.#core);
+  }
+
   taskState(key: Key): TaskStateName | undefined {
     return this.#core.tasks.get(key)?.state;
   }
@@ -179,14 +192,26 @@ export class SchedulerState {
   unrunnable(): Record<Key, string> {
     const core = this.#core;
     const out: Record<Key, string> = {};
-    for (const ts of [...core.unrunnable].sort((a, b) => a.priority - b.priority)) {
-      if (core.workers.size === 0) out[ts.key] = 'no worker is connected';
-      else if (ts.restrictions !== undefined && restrictedWorkers(ts, core.workers.values())!.length === 0) {
-        out[ts.key] = `no connected worker matches workers=${JSON.stringify([...ts.restrictions])}` +
-          (ts.looseRestrictions ? '' : ' (and allowOtherWorkers is false)');
-      } else out[ts.key] = 'no worker can run it';
-    }
+    for (const ts of [...core.unrunnable].sort((a, b) => a.priority - b.priority)) out[ts.key] = unrunnableReason(ts, core.workers);
     return out;
+  }
+
+  /**
+   * The tasks that went to `no-worker` since the last call and are still there, with the reason
+   * (as `unrunnable()`); undefined when there are none. The server logs them.
+   */
+  takeUnrunnable(): Record<Key, string> | undefined {
+    const core = this.#core;
+    if (core.newlyUnrunnable.size === 0) return undefined;
+    const out: Record<Key, string> = {};
+    for (const ts of core.newlyUnrunnable) if (ts.state === 'no-worker') out[ts.key] = unrunnableReason(ts, core.workers);
+    core.newlyUnrunnable.clear();
+    return out;
+  }
+
+  /** The last tasks work stealing moved (at most 1,000), oldest first; empty when stealing is off. */
+  steals(): StealRecord[] {
+    return [...(this.#core.stealing?.log ?? [])];
   }
 
   clients(): string[] {

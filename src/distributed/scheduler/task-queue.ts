@@ -55,34 +55,38 @@ export class TaskQueue<T extends Queued> {
     return this.#heap;
   }
 
+  // Both sifts move the task along its path and write it once where it stops (no swaps).
   #up(i: number): void {
     const h = this.#heap;
+    const t = h[i];
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (h[p].priority <= h[i].priority) return;
-      this.#swap(i, p);
+      const parent = h[p];
+      if (parent.priority <= t.priority) break;
+      h[i] = parent;
+      parent.heapIndex = i;
       i = p;
     }
+    h[i] = t;
+    t.heapIndex = i;
   }
 
   #down(i: number): void {
     const h = this.#heap;
+    const n = h.length;
+    const t = h[i];
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < h.length && h[l].priority < h[m].priority) m = l;
-      if (r < h.length && h[r].priority < h[m].priority) m = r;
-      if (m === i) return;
-      this.#swap(i, m);
-      i = m;
+      const c = r < n && h[r].priority < h[l].priority ? r : l;
+      const child = h[c];
+      if (child.priority >= t.priority) break;
+      h[i] = child;
+      child.heapIndex = i;
+      i = c;
     }
-  }
-
-  #swap(i: number, j: number): void {
-    const h = this.#heap;
-    [h[i], h[j]] = [h[j], h[i]];
-    h[i].heapIndex = i;
-    h[j].heapIndex = j;
+    h[i] = t;
+    t.heapIndex = i;
   }
 }

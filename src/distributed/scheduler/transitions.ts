@@ -20,7 +20,7 @@
  * Event handlers (handlers.ts) make *explicit* transitions (a task finished, a worker left), which
  * carry arguments, then drain.
  */
-import type { Key, Opaque, SchedulerToClient, StartStop } from '../messages.js';
+import type { Address, Key, Opaque, SchedulerToClient, StartStop } from '../messages.js';
 import type { SchedulerCore } from './core.js';
 import { lostDataException, TransitionError } from './errors.js';
 import { needed, type TaskState, type TaskStateName, type WorkerState } from './model.js';
@@ -83,7 +83,7 @@ function waitFor(core: SchedulerCore, ts: TaskState): void {
   ts.waitingOn.clear();
   for (const dep of ts.dependencies) {
     if (dep.state === 'memory') continue;
-    ts.waitingOn.add(dep);
+    ts.addWaitingOn(dep);
     if (dep.state === 'released') core.recommend(dep, 'waiting');
   }
   if (ts.waitingOn.size === 0) core.recommend(ts, 'processing');
@@ -107,7 +107,7 @@ function releasedWaiting(core: SchedulerCore, ts: TaskState): boolean {
     return false;
   }
   ts.state = 'waiting';
-  for (const dep of ts.dependencies) dep.waiters.add(ts);
+  for (const dep of ts.dependencies) dep.addWaiter(ts);
   waitFor(core, ts);
   return true;
 }
@@ -127,7 +127,7 @@ function waitingProcessing(core: SchedulerCore, ts: TaskState): boolean {
 function waitingNoWorker(core: SchedulerCore, ts: TaskState): boolean {
   if (ts.waitingOn.size > 0) return false;
   ts.state = 'no-worker';
-  core.unrunnable.add(ts);
+  core.markUnrunnable(ts);
   return true;
 }
 
@@ -170,7 +170,7 @@ function toMemory(core: SchedulerCore, ts: TaskState, args: TransitionArgs | und
   for (const dts of ts.dependents) {
     if (dts.waitingOn.delete(ts) && dts.waitingOn.size === 0 && dts.state === 'waiting') core.recommend(dts, 'processing');
   }
-  core.report(ts, ts.type === undefined ? { op: 'key-in-memory', key: ts.key } : { op: 'key-in-memory', key: ts.key, type: ts.type });
+  if (ts.whoWants.size > 0) core.report(ts, inMemoryMessage(ts));
   if (!needed(ts)) core.recommend(ts, 'released');
   return true;
 }
@@ -194,6 +194,13 @@ function toErred(core: SchedulerCore, ts: TaskState, args: TransitionArgs | unde
   }
   if (ts.whoWants.size === 0) core.recommend(ts, 'released');
   return true;
+}
+
+/** The key-in-memory message for clients: with its holders, so that a client fetches without who-has. */
+export function inMemoryMessage(ts: TaskState): SchedulerToClient {
+  const workers: Address[] = [];
+  for (const ws of ts.whoHas) workers.push(ws.address);
+  return ts.type === undefined ? { op: 'key-in-memory', key: ts.key, workers } : { op: 'key-in-memory', key: ts.key, type: ts.type, workers };
 }
 
 /** The task-erred message for clients: `blame` only when another key's task raised the exception. */
@@ -232,7 +239,7 @@ function memoryReleased(core: SchedulerCore, ts: TaskState): boolean {
   }
   ts.state = 'released';
   for (const dts of ts.dependents) {
-    if (dts.state === 'waiting') dts.waitingOn.add(ts);
+    if (dts.state === 'waiting') dts.addWaitingOn(ts);
     else if (dts.state === 'processing' || dts.state === 'no-worker') core.recommend(dts, 'waiting');
   }
   if (needed(ts)) core.recommend(ts, 'waiting');
@@ -284,7 +291,7 @@ const MAX_TRANSITIONS_PER_TASK = 64;
  * for `ts`). Returns whether the state changed.
  */
 export function transition(core: SchedulerCore, ts: TaskState, finish: TaskStateName, args?: TransitionArgs): boolean {
-  core.recommendations.delete(ts);
+  core.cancelRecommendation(ts);
   return apply(core, ts, finish, args);
 }
 
@@ -298,7 +305,7 @@ function apply(core: SchedulerCore, ts: TaskState, finish: TaskStateName, args: 
     return false;
   }
   if (!fn(core, ts, args)) return false;
-  core.log.push({ key: ts.key, start, finish: ts.state, stimulusId: core.stimulusId, time: core.now() });
+  core.log.push(ts.key, start, ts.state, core.stimulusId, core.eventTime);
   if (core.tasks.size > core.peakTasks) core.peakTasks = core.tasks.size;
   if (++core.transitionCount > MAX_TRANSITIONS_PER_TASK * (core.peakTasks + 64)) {
     throw new Error(`scheduler: runaway transitions while handling ${core.stimulusId} (last: '${ts.key}' ${start} → ${ts.state})`);
@@ -308,7 +315,10 @@ function apply(core: SchedulerCore, ts: TaskState, finish: TaskStateName, args: 
 
 /** Applies recommendations, oldest first, until none is left. */
 export function drain(core: SchedulerCore): void {
-  for (let next = core.nextRecommendation(); next !== undefined; next = core.nextRecommendation()) {
-    apply(core, next[0], next[1].finish, next[1].args);
+  for (let ts = core.nextRecommended(); ts !== undefined; ts = core.nextRecommended()) {
+    const finish = ts.recommended!;
+    const args = ts.recommendedArgs;
+    core.cancelRecommendation(ts);
+    apply(core, ts, finish, args);
   }
 }

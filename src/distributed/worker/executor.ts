@@ -10,7 +10,8 @@
  *
  * - every task's run time is recorded per function signature (durations.ts); a task whose
  *   functions are measured cheaper than `inlineBelowMs` (the threads scheduler's threshold, 10 µs)
- *   runs on the calling thread, in slices of at most 5 ms before the event loop gets a turn;
+ *   runs on the calling thread, in slices of at most 5 ms before the event loop gets a turn (one
+ *   slow run in a row is taken as a spike of the machine, not of the function: recordInline);
  * - other tasks go to the pool in batches: `run()` calls made in the same tick are queued, and one
  *   message carries as many as add up to ~`targetBatchMs` of measured work, but no more than a
  *   fair share of the queue per thread. A signature never measured travels alone, so its first
@@ -31,7 +32,7 @@
 import '../../kernels.js';
 import type { Piscina } from 'piscina';
 import { settle } from '../../graph/lazy.js';
-import { refId, resolveFunction, type FnRef } from '../../graph/shipping/registry.js';
+import { localRefs, refId, resolveFunction, type FnRef } from '../../graph/shipping/registry.js';
 import { expectedDuration, recordDuration } from '../../schedulers/durations.js';
 import { errorInfo, RemoteError } from '../../schedulers/errors.js';
 import { createThreadPool } from '../../schedulers/pool.js';
@@ -111,6 +112,8 @@ export class TaskExecutor {
   private readonly live = new Set<Job>();
   private readonly resolved = new Map<string, Function>();
   private readonly resolving = new Map<string, Promise<Function>>();
+  /** Signatures whose last run here was over the inline threshold, not yet recorded (recordInline). */
+  private readonly slowOnce = new Set<string>();
   private readonly tally: ExecutorCounts = { inline: 0, pooled: 0, batches: 0 };
 
   constructor(opts: TaskExecutorOptions) {
@@ -287,8 +290,24 @@ export class TaskExecutor {
       return;
     }
     const t1 = performance.now();
-    if (job.spec.fns.length > 0) recordDuration(job.id, t1 - t0);
+    if (job.spec.fns.length > 0) this.recordInline(job.id, t1 - t0);
     this.succeed(job, value, t0, t1);
+  }
+
+  /**
+   * Records the time of a task run here. The first run over the inline threshold is not recorded:
+   * on a busy machine a trivial task is now and then measured at a millisecond (the OS took the
+   * CPU, a GC ran), and recorded, that one spike would send the next dozen tasks through the pool
+   * (the running mean takes that long to come down), a thread round trip each. A second slow run in
+   * a row is recorded: the function really is slow, and the pool takes it from then on.
+   */
+  private recordInline(id: string, ms: number): void {
+    if (ms >= (this.inlineBelowMs ?? threadsTuning.inlineBelowMs) && !this.slowOnce.has(id)) {
+      this.slowOnce.add(id);
+      return;
+    }
+    this.slowOnce.delete(id);
+    recordDuration(id, ms);
   }
 
   private sendBatches(): void {
@@ -464,7 +483,9 @@ function runSpecOf(run: Opaque | RunSpec): RunSpec {
       throw new TypeError(`malformed run spec: ${JSON.stringify(ref)} is not a function reference`);
     }
   }
-  return s as RunSpec;
+  // Functions of uploaded modules: this process's copy (worker/uploads.ts).
+  const fns = localRefs(s.fns as FnRef[]);
+  return fns === s.fns ? (s as RunSpec) : { fns, task: s.task as Wire };
 }
 
 function signature(refs: readonly FnRef[]): string {

@@ -13,7 +13,10 @@
  *   gather-dep-failure; `send` goes on the BatchedSend to the scheduler.
  * - Keys nobody is known to hold (`missingKeys()`) are looked up with the scheduler's `who-has`
  *   every `refreshMs` until found (dask's find_missing).
- * - RPCs served: `get-data` (values as `Serialize`, to peers and clients), `update-data` (scatter).
+ * - RPCs served: `get-data` (values as they are, to peers and clients), `update-data` and
+ *   `broadcast-data` (scatter; broadcast.ts passes a broadcast down its tree),
+ *   `run` (client.run, run-function.ts), `upload-file` (uploads.ts; files uploaded before the worker
+ *   joined come with its registration). The stream's `restart` resets the worker (#restart).
  * - When the stream to the scheduler closes, or a heartbeat is answered `missing`, the worker
  *   closes itself (dask's worker with reconnect=False). close() unregisters, flushes and closes
  *   the stream, stops the thread pool, the server and the pool.
@@ -21,6 +24,7 @@
  * Times reported to the scheduler are seconds since the epoch.
  */
 import { availableParallelism, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { connect } from '../comm/connect.js';
 import type { Comm } from '../comm/comm.js';
 import { CommClosedError } from '../comm/errors.js';
@@ -32,11 +36,14 @@ import { ConnectionPool } from '../rpc/pool.js';
 import { Server } from '../rpc/server.js';
 import { handleStream, type StreamMessageHandlers } from '../rpc/stream.js';
 import type { Handlers, ReplyOf, RequestOf } from '../rpc/types.js';
+import { checkForwardTree, FORWARD_TIMEOUT_MS, forwardTo } from '../broadcast.js';
 import { bareAddress } from '../scheduler/message-checks.js';
 import { DEFAULT_BATCH_INTERVAL_MS } from '../scheduler/server.js';
 import type { WorkerEvent, WorkerInstruction } from './events.js';
 import { TaskExecutor } from './executor.js';
+import { runFunction } from './run-function.js';
 import { WorkerState } from './state.js';
+import { Uploads } from './uploads.js';
 
 export interface WorkerServerOptions {
   /** The scheduler's address ('tcp://host:port' or 'host:port'). */
@@ -61,6 +68,8 @@ export interface WorkerServerOptions {
   readonly batchIntervalMs?: number;
   /** Reported to the scheduler (default: the machine's memory). */
   readonly memoryLimit?: number;
+  /** Where uploaded modules are saved (default: `dask-worker-space` in the current directory; see uploads.ts). */
+  readonly localDirectory?: string;
   readonly logger?: Logger;
 }
 
@@ -80,7 +89,10 @@ export class WorkerServer {
   #name = '';
   readonly #server: Server<WorkerOps>;
   readonly #pool: ConnectionPool;
-  readonly #executor: TaskExecutor;
+  #executor: TaskExecutor;
+  /** Counts restarts: work started before the latest one reports nothing (see #restart). */
+  #generation = 0;
+  #uploads: Uploads | undefined;
   readonly #options: WorkerServerOptions;
   readonly #batchMs: number;
   #stream: Comm | undefined;
@@ -165,8 +177,9 @@ export class WorkerServer {
     this.#name = o.name ?? this.address;
     this.#state = new WorkerState({ address: this.#address, nthreads: this.nthreads, validate: o.validate ?? false });
     const timeoutMs = o.connectTimeoutMs ?? 10_000;
+    this.#uploads = new Uploads(o.localDirectory ?? join(process.cwd(), 'dask-worker-space'), this.#address);
     try {
-      await this.#pool.call(
+      const registered = await this.#pool.call<ReplyOf<SchedulerOps, 'register-worker'>>(
         this.scheduler,
         {
           op: 'register-worker',
@@ -181,6 +194,8 @@ export class WorkerServer {
         } satisfies RequestOf<SchedulerOps, 'register-worker'>,
         { timeoutMs },
       );
+      // Modules uploaded before this worker joined: installed before any task can arrive.
+      for (const file of registered.files ?? []) await this.#uploads.install(file).catch((e: Error) => this.logger.error(e.message));
       const comm = await connect(this.scheduler, { timeoutMs });
       this.#stream = comm;
       await comm.write({ op: 'worker-stream', address: this.#address });
@@ -227,6 +242,7 @@ export class WorkerServer {
       await this.#executor.close();
       await this.#server.close();
       await this.#pool.close();
+      await this.#uploads?.close();
       this.#resolveFinished();
     })();
     return this.#closing;
@@ -241,21 +257,43 @@ export class WorkerServer {
         const data: ReplyOf<WorkerOps, 'get-data'>['data'] = {};
         const store = this.#state?.data;
         for (const key of msg.keys) {
-          if (typeof key === 'string' && store?.has(key)) data[key] = new Serialize(store.get(key));
+          if (typeof key === 'string' && store?.has(key)) data[key] = store.get(key);
         }
         return { data };
       },
-      'update-data': (msg) => {
-        const data = msg.data as Record<Key, unknown>;
-        if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new TypeError("update-data needs 'data' to be an object of key -> value");
-        if (this.#closing !== undefined || this.#state === undefined) throw new Error(`worker ${this.address} is closing`);
-        const nbytes: Record<Key, number> = {};
-        for (const [key, value] of Object.entries(data)) nbytes[key] = nbytesOf(value);
-        const quiet = msg.report === true ? undefined : new Set(Object.keys(data));
-        this.#handle({ type: 'update-data', data, nbytes, stimulusId: this.#sid('update-data') }, quiet);
-        return { nbytes };
+      'update-data': (msg) => ({ nbytes: this.#keep('update-data', msg.data, msg.report === true) }),
+      'broadcast-data': async (msg) => {
+        const forward = checkForwardTree(msg.forward, this.#address);
+        const nbytes = this.#keep('broadcast-data', msg.data, false);
+        const data: Record<Key, Serialize> = {};
+        for (const k of Object.keys(nbytes)) data[k] = new Serialize((msg.data as Record<Key, unknown>)[k]);
+        const { holders, failed } = await forwardTo(forward, (address, below) =>
+          this.#pool.call<ReplyOf<WorkerOps, 'broadcast-data'>>(address, { op: 'broadcast-data', data, forward: below }, { timeoutMs: FORWARD_TIMEOUT_MS }),
+        );
+        return { nbytes, holders: [this.#address, ...holders], failed };
+      },
+      run: (msg) => runFunction(msg.run, { address: this.#address, name: this.#name, nthreads: this.nthreads }),
+      'upload-file': async (msg) => {
+        if (this.#uploads === undefined) throw new Error(`worker ${this.address} is not started`);
+        await this.#uploads.install(msg);
+        return 'OK' as const;
       },
     };
+  }
+
+  /**
+   * Values a client put here (scatter): into the store, reported to the scheduler only with
+   * `report` (otherwise the client announces them). Returns their sizes.
+   */
+  #keep(op: string, values: unknown, report: boolean): Record<Key, number> {
+    if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new TypeError(`${op} needs 'data' to be an object of key -> value`);
+    if (this.#closing !== undefined || this.#state === undefined) throw new Error(`worker ${this.address} is closing`);
+    const data = values as Record<Key, unknown>;
+    const nbytes: Record<Key, number> = {};
+    for (const [key, value] of Object.entries(data)) nbytes[key] = nbytesOf(value);
+    const quiet = report ? undefined : new Set(Object.keys(data));
+    this.#handle({ type: 'update-data', data, nbytes, stimulusId: this.#sid(op) }, quiet);
+    return nbytes;
   }
 
   // ---- the scheduler stream
@@ -266,11 +304,32 @@ export class WorkerServer {
       'free-keys': ({ op: _, ...rest }) => this.#handle({ type: 'free-keys', ...rest }),
       'acquire-replicas': ({ op: _, ...rest }) => this.#handle({ type: 'acquire-replicas', ...rest }),
       'steal-request': ({ op: _, ...rest }) => this.#handle({ type: 'steal-request', ...rest }),
+      restart: () => this.#restart(),
       close: () => {
         this.logger.info(`worker ${this.address}: the scheduler asked it to close`);
         void this.close();
       },
     };
+  }
+
+  /**
+   * The scheduler restarted the cluster: a fresh state machine (every task and all data dropped)
+   * and, when tasks are running, a fresh executor: closing the old one ends its pool threads, which
+   * stops the tasks running there (a new pool costs thread start-ups, so an idle one is kept). An
+   * async task running on this thread cannot be stopped; like every other piece of work started
+   * before the restart (fetches, who-has lookups) its outcome is dropped (`#generation`). The
+   * process, its address, its registration and its uploaded modules stay.
+   */
+  #restart(): void {
+    if (this.#closing !== undefined) return;
+    this.#generation++;
+    if (this.#state.executingCount > 0) {
+      const old = this.#executor;
+      this.#executor = new TaskExecutor({ nthreads: this.nthreads });
+      void old.close();
+    }
+    this.#state = new WorkerState({ address: this.#address, nthreads: this.nthreads, validate: this.#options.validate ?? false });
+    this.logger.info(`worker ${this.address}: restarted (tasks and data dropped)`);
   }
 
   async #beat(): Promise<void> {
@@ -350,8 +409,10 @@ export class WorkerServer {
     const data = this.#state.data;
     const deps: Record<Key, unknown> = {};
     for (const k of depKeys) deps[k] = data.get(k);
+    const generation = this.#generation;
     this.#executor.run(key, run, deps).then(
       (o) => {
+        if (generation !== this.#generation) return;
         if ('error' in o) {
           this.#handle({
             type: 'execute-failure',
@@ -376,21 +437,24 @@ export class WorkerServer {
         }
       },
       (e) => {
-        if (this.#closing === undefined) this.logger.error(`worker ${this.address}: the executor failed on '${key}'`, e);
+        if (this.#closing === undefined && generation === this.#generation) this.logger.error(`worker ${this.address}: the executor failed on '${key}'`, e);
       },
     );
   }
 
   async #gather(peer: Address, keys: Key[]): Promise<void> {
     const start = Date.now() / 1000;
+    const generation = this.#generation;
     let reply: ReplyOf<WorkerOps, 'get-data'>;
     try {
       reply = await this.#pool.call<ReplyOf<WorkerOps, 'get-data'>>(peer, { op: 'get-data', keys }, { timeoutMs: 60_000 });
+      if (generation !== this.#generation) return;
       if (typeof reply !== 'object' || reply === null || typeof reply.data !== 'object' || reply.data === null) {
         throw new Error(`malformed get-data reply from ${peer}`);
       }
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
+      if (generation !== this.#generation) return;
       if (this.#closing === undefined) this.logger.warn(`worker ${this.address}: fetching ${keys.length} keys from ${peer} failed: ${error}`);
       this.#handle({ type: 'gather-dep-failure', worker: peer, keys, error, stimulusId: this.#sid('gather-dep-failure') });
       return;
@@ -412,8 +476,10 @@ export class WorkerServer {
     const keys = this.#state.missingKeys();
     if (keys.length === 0) return;
     this.#refreshing = true;
+    const generation = this.#generation;
     try {
       const whoHas = await this.#pool.call<ReplyOf<SchedulerOps, 'who-has'>>(this.scheduler, { op: 'who-has', keys }, { timeoutMs: 5000 });
+      if (generation !== this.#generation) return;
       const known: Record<Key, Address[]> = {};
       for (const [k, holders] of Object.entries(whoHas)) known[k] = holders.map((a) => bareAddress(a) ?? a);
       this.#handle({ type: 'refresh-who-has', whoHas: known, stimulusId: this.#sid('refresh-who-has') });

@@ -32,7 +32,7 @@
 import type { Address, Key, Opaque, StartStop, WorkerToScheduler } from '../messages.js';
 import type { WorkerEvent, WorkerInstruction } from './events.js';
 import { HeapSet } from './heap-set.js';
-import { isNeeded, newTask, snapshot, type TaskSnapshot, type TaskStateName, type WorkerTask } from './task.js';
+import { isNeeded, newTask, snapshot, TASK_STATES, type TaskSnapshot, type TaskStateName, type WorkerTask } from './task.js';
 import { DEFAULT_TRANSFER_LIMITS, hostOf, seededRandom, Transfers, type GatherRequest, type TransferLimits } from './transfers.js';
 import { InvalidTransitionError, InvalidWorkerStateError, isAllowed, TransitionLog, type TransitionRecord } from './transitions.js';
 import { checkInvariants } from './validate.js';
@@ -55,6 +55,11 @@ export interface WorkerStateOptions {
 
 /** A compute-task's priority is a number; replicas come after every task's dependencies. */
 const REPLICA_PRIORITY = Infinity;
+
+/** isAllowed as a table of booleans: consulted on every transition. */
+const ALLOWED = Object.fromEntries(
+  TASK_STATES.map((start) => [start, Object.fromEntries(TASK_STATES.map((finish) => [finish, isAllowed(start, finish)]))]),
+) as Record<TaskStateName, Record<TaskStateName, boolean>>;
 
 /** States in which a task keeps links to its dependencies (it has not run yet, or is running). */
 const KEEPS_DEPENDENCIES: ReadonlySet<TaskStateName> = new Set(['waiting', 'ready', 'executing', 'cancelled']);
@@ -83,7 +88,7 @@ export class WorkerState {
   // Per event: the stimulus, messages for the scheduler, keys for one add-keys.
   private stimulusId = '';
   private sends: WorkerToScheduler[] = [];
-  private addKeys = new Map<Key, number>();
+  private readonly addKeys = new Map<Key, number>();
 
   constructor(opts: WorkerStateOptions) {
     if (typeof opts?.address !== 'string' || opts.address === '') {
@@ -112,14 +117,16 @@ export class WorkerState {
     try {
       this.stimulusId = event.stimulusId ?? `${event.type}-${this.log.total}`;
       this.sends = [];
-      this.addKeys = new Map();
+      this.addKeys.clear();
       this.dispatch(event);
       if (this.addKeys.size > 0) {
         const keys = [...this.addKeys.keys()];
         this.send({ op: 'add-keys', keys, nbytes: Object.fromEntries(this.addKeys), stimulusId: this.stimulusId });
       }
-      const out: WorkerInstruction[] = this.sends.map((msg) => ({ type: 'send', msg }));
-      out.push(...this.ensureComputing(), ...this.ensureCommunicating());
+      const out: WorkerInstruction[] = [];
+      for (const msg of this.sends) out.push({ type: 'send', msg });
+      this.ensureComputing(out);
+      this.ensureCommunicating(out);
       if (this.validate) this.validateState();
       return out;
     } finally {
@@ -407,8 +414,9 @@ export class WorkerState {
   /** Links a compute task to its dependencies and makes it waiting or ready. */
   private startCompute(ts: WorkerTask): void {
     const spec = ts.spec!;
-    for (const [key, holders] of Object.entries(spec.whoHas)) {
-      if (key === ts.key) continue;
+    for (const key in spec.whoHas) {
+      if (key === ts.key || !Object.hasOwn(spec.whoHas, key)) continue;
+      const holders = spec.whoHas[key];
       const dep = this.getOrCreate(key);
       ts.dependencies.add(dep);
       dep.dependents.add(ts);
@@ -509,21 +517,22 @@ export class WorkerState {
     }
   }
 
-  private ensureComputing(): WorkerInstruction[] {
-    const out: WorkerInstruction[] = [];
+  /** Appends executions to `out` while threads are free. */
+  private ensureComputing(out: WorkerInstruction[]): void {
     while (!this.paused && this.runningCount < this.nthreads && this.ready.size > 0) {
       const ts = this.ready.pop()!;
       this.transition(ts, 'executing');
       this.running.set(ts.key, (this.running.get(ts.key) ?? 0) + 1);
       this.runningCount++;
-      out.push({ type: 'execute', key: ts.key, run: ts.run!, deps: [...ts.dependencies].map((d) => d.key) });
+      const deps: Key[] = [];
+      for (const d of ts.dependencies) deps.push(d.key);
+      out.push({ type: 'execute', key: ts.key, run: ts.run!, deps });
     }
-    return out;
   }
 
-  private ensureCommunicating(): WorkerInstruction[] {
-    const out: WorkerInstruction[] = [];
-    if (this.paused) return out;
+  /** Appends the gather-deps the transfer limits allow to `out`. */
+  private ensureCommunicating(out: WorkerInstruction[]): void {
+    if (this.paused) return;
     for (let plan = this.transfers.plan(); plan; plan = this.transfers.plan()) {
       for (const ts of plan.tasks) {
         this.transition(ts, 'flight');
@@ -533,7 +542,6 @@ export class WorkerState {
       this.transfers.started({ peer: plan.peer, keys, totalNbytes: plan.totalNbytes });
       out.push({ type: 'gather-dep', worker: plan.peer, keys, totalNbytes: plan.totalNbytes });
     }
-    return out;
   }
 
   /** Frees the thread of an execution; false when none was out for the key. */
@@ -559,7 +567,7 @@ export class WorkerState {
 
   private transition(ts: WorkerTask, finish: TaskStateName): void {
     const start = ts.state;
-    if (!isAllowed(start, finish)) throw new InvalidTransitionError(ts.key, start, finish, this.stimulusId);
+    if (!ALLOWED[start][finish]) throw new InvalidTransitionError(ts.key, start, finish, this.stimulusId);
     // Leave `start`.
     if (start === 'fetch') for (const p of ts.whoHas) this.transfers.dequeue(ts, p);
     else if (start === 'ready') this.ready.discard(ts);
@@ -594,10 +602,11 @@ export class WorkerState {
 
   /** Replaces the holders of `ts` (never this worker), keeping hasWhat and fetch queues in step. */
   private setWhoHas(ts: WorkerTask, holders: readonly Address[]): void {
-    const next = new Set(holders.filter((a) => a !== this.address));
-    for (const p of [...ts.whoHas]) if (!next.has(p)) this.removeHolder(ts, p);
-    for (const p of next) {
-      if (ts.whoHas.has(p)) continue;
+    if (holders.length === 0 && ts.whoHas.size === 0) return; // the common case: nothing to do
+    // Holder lists are short (one or two addresses): lookups in them beat building a set per call.
+    for (const p of ts.whoHas) if (!holders.includes(p)) this.removeHolder(ts, p); // deleting while iterating a Set is safe
+    for (const p of holders) {
+      if (p === this.address || ts.whoHas.has(p)) continue;
       ts.whoHas.add(p);
       let s = this.hasWhat.get(p);
       if (!s) this.hasWhat.set(p, (s = new Set()));
@@ -630,15 +639,16 @@ export class WorkerState {
   }
 
   private sendFinished(ts: WorkerTask): void {
-    this.send({
+    const msg: Extract<WorkerToScheduler, { op: 'task-finished' }> = {
       op: 'task-finished',
       key: ts.key,
       nbytes: ts.nbytes ?? this.defaultNbytes,
       type: ts.typeName ?? 'unknown',
-      startstops: [...ts.startstops],
+      startstops: ts.startstops.slice(), // sent later (batched): not the array this task goes on filling
       stimulusId: this.stimulusId,
-      ...(ts.runId !== undefined ? { runId: ts.runId } : {}),
-    });
+    };
+    if (ts.runId !== undefined) msg.runId = ts.runId;
+    this.send(msg);
   }
 
   private sendErred(ts: WorkerTask): void {

@@ -54,8 +54,41 @@ export function registerModule(moduleUrl: string, exports: Record<string, unknow
     throw new TypeError('registerModule: the second argument must be an object of exported functions, like { square, neg }');
   }
   for (const [name, fn] of Object.entries(exports)) {
-    if (typeof fn === 'function' && !names.has(fn)) names.set(fn, { kind: 'module', module: moduleUrl, export: name });
+    if (typeof fn === 'function' && !names.has(fn)) {
+      names.set(fn, { kind: 'module', module: moduleUrl, export: name });
+      // Described before it was registered (as source, or as unshippable): describe it again.
+      described.delete(fn);
+    }
   }
+}
+
+/**
+ * Where this process keeps its copy of a module uploaded from elsewhere (client.uploadFile): the
+ * sender's module URL → the local file's URL. Module references are rewritten with `localRef`
+ * before they are resolved or sent to pool threads, so threads import the local copy by its own URL.
+ */
+const moduleAliases = new Map<string, string>();
+
+export function setModuleAlias(fromUrl: string, toUrl: string): void {
+  moduleAliases.set(fromUrl, toUrl);
+}
+
+/** `ref`, pointing at this process's copy when its module was uploaded here. */
+export function localRef(ref: FnRef): FnRef {
+  if (ref.kind !== 'module' || moduleAliases.size === 0) return ref;
+  const to = moduleAliases.get(ref.module);
+  return to === undefined ? ref : { kind: 'module', module: to, export: ref.export };
+}
+
+/** `refs` through `localRef`; the same array when nothing changes (the common case, no uploads). */
+export function localRefs(refs: readonly FnRef[]): readonly FnRef[] {
+  if (moduleAliases.size === 0) return refs;
+  let out: FnRef[] | undefined;
+  for (let i = 0; i < refs.length; i++) {
+    const r = localRef(refs[i]);
+    if (r !== refs[i]) (out ??= [...refs])[i] = r;
+  }
+  return out ?? refs;
 }
 
 /** How `fn` can travel, or why it cannot. Cached per function. */

@@ -342,19 +342,41 @@ describe('Serialize and Serialized', () => {
   });
 
   it('sends a hand-made Serialized as a part', () => {
-    const s = new Serialized({ serializer: 'typed', dtype: 'uint16' }, [new Uint8Array([1, 0, 2, 0])]);
+    const bytes = new Uint8Array(4096).map((_, i) => i % 7);
+    const s = new Serialized({ serializer: 'typed', dtype: 'uint16' }, [bytes]);
     const out = fromFrames(toFrames({ s })) as { s: Uint16Array };
-    expect([...out.s]).toEqual([1, 2]);
-    const opaque = fromFrames(toFrames({ s }), { deserialize: false }) as { s: Serialized };
-    expect(opaque.s.header).toMatchObject({ serializer: 'typed', dtype: 'uint16', compression: [null], lengths: [4] });
+    expect(new Uint8Array(out.s.buffer, out.s.byteOffset, out.s.byteLength)).toEqual(bytes);
+    const opaque = fromFrames(toFrames({ s }, { compression: 'none' }), { deserialize: false }) as { s: Serialized };
+    expect(opaque.s.header).toMatchObject({ serializer: 'typed', dtype: 'uint16', compression: [null], lengths: [4096] });
     expect(() => toFrames({ s: new Serialized({ serializer: 'typed', compression: ['lz4'] }, []) })).toThrow(TypeError);
   });
 
-  it('decodes a part referenced twice once', () => {
-    const part = new Serialize({ a: 1 });
+  it('carries a small Serialized (one frame under 1 kB, a flat header) inside the body, opaque or decoded as a part is', () => {
+    const s = new Serialized({ serializer: 'typed', dtype: 'uint16' }, [new Uint8Array([1, 0, 2, 0])]);
+    const frames = toFrames({ s, n: new Serialize(7) });
+    expect(frames).toHaveLength(1);
+    const out = fromFrames(frames) as { s: Uint16Array; n: number };
+    expect([...out.s]).toEqual([1, 2]);
+    expect(out.n).toBe(7);
+    const opaque = fromFrames(frames, { deserialize: false }) as { s: Serialized; n: Serialized };
+    expect(opaque.s).toBeInstanceOf(Serialized);
+    expect(opaque.s.header).toEqual({ serializer: 'typed', dtype: 'uint16' });
+    expect([...opaque.s.frames[0]]).toEqual([1, 0, 2, 0]);
+    // Relayed (the scheduler), it arrives as it left the first sender.
+    expect(fromFrames(toFrames({ relayed: opaque }))).toEqual({ relayed: { s: new Uint16Array([1, 2]), n: 7 } });
+    // A header that is not flat data, or more than one frame: a part, as before.
+    const nested = new Serialized({ serializer: 'ndarray', dtype: 'uint8', shape: [2] }, [new Uint8Array([1, 2])]);
+    expect(toFrames({ nested })).toHaveLength(2);
+  });
+
+  it('decodes a large part referenced twice once; a small one travels (and decodes) per reference', () => {
+    const part = new Serialize({ a: new Float64Array(1000).fill(1) });
     const out = roundTrip({ x: part, y: part }) as { x: unknown; y: unknown };
-    expect(out.x).toEqual({ a: 1 });
+    expect(out.x).toEqual({ a: new Float64Array(1000).fill(1) });
     expect(out.y).toBe(out.x);
+    const small = new Serialize({ a: 1 });
+    const twice = roundTrip({ x: small, y: small }) as { x: unknown; y: unknown };
+    expect(twice).toEqual({ x: { a: 1 }, y: { a: 1 } });
   });
 });
 

@@ -26,7 +26,9 @@ describe('workerEvent', () => {
     });
   });
 
-  it('leaves steal-response to work stealing', () => {
-    expect(workerEvent('w:1', { op: 'steal-response', key: 'x', state: 'running', stimulusId: 's' })).toBeUndefined();
+  it('passes steal-response on to work stealing', () => {
+    expect(workerEvent('w:1', { op: 'steal-response', key: 'x', state: 'running', stimulusId: 's' })).toEqual({
+      type: 'steal-response', worker: 'w:1', key: 'x', state: 'running', stimulusId: 's',
+    });
   });
 });

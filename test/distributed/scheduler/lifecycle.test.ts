@@ -23,7 +23,7 @@ describe('a chain a -> b -> c', () => {
       computeTask(A, 'c', { priority: 2, runId: 3, stimulusId: 'finished-b-4', whoHas: { b: [A] }, nbytes: { b: 20 } }),
     ]);
     expect(h.finish(A, 'c', { nbytes: 30 })).toEqual([
-      { type: 'send-client', client: 'c', msg: { op: 'key-in-memory', key: 'c', type: 'number' } },
+      { type: 'send-client', client: 'c', msg: { op: 'key-in-memory', key: 'c', type: 'number', workers: [A] } },
       { type: 'send-worker', worker: A, msg: { op: 'free-keys', keys: ['b'], stimulusId: 'finished-c-5' } },
     ]);
     expect(h.s.whoHas()).toEqual({ a: [], b: [], c: [A] });

@@ -159,7 +159,7 @@ describe('missing and dropped data', () => {
     const out = h.scatter('c', { x: [B] }, { x: 4 });
     expect(out).toEqual([
       { type: 'send-worker', worker: A, msg: { op: 'free-keys', keys: ['x'], stimulusId: 'scatter-4' } },
-      { type: 'send-client', client: 'c', msg: { op: 'key-in-memory', key: 'x' } },
+      { type: 'send-client', client: 'c', msg: { op: 'key-in-memory', key: 'x', workers: [B] } },
     ]);
     expect(h.s.whoHas(['x'])).toEqual({ x: [B] });
     expect(frees(h.finish(A, 'x'))).toEqual([[A, ['x']]]);

@@ -222,6 +222,35 @@ describe('TaskExecutor: trivial tasks cost microseconds, not a pool round trip e
   });
 });
 
+describe('TaskExecutor: a slow run of a cheap function', () => {
+  // Spins for `ms` (0: returns at once): the same function, cheap or slow by its argument.
+  const spinFor = (ms: number) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+    return ms;
+  };
+  const ex = new TaskExecutor({ nthreads: 1, inlineBelowMs: 5 });
+  afterAll(() => ex.close());
+  let n = 0;
+  const run = async (ms: number) => ok(await ex.run(`spin-${n++}`, runSpecOfCall(spinFor, [ms]).run, {})).value;
+  /** Where the next cheap run goes: 'here' or 'pool'. */
+  const nextCheap = async () => {
+    const before = ex.counts.pooled;
+    expect(await run(0)).toBe(0);
+    return ex.counts.pooled > before ? 'pool' : 'here';
+  };
+
+  it('is taken as a spike of the machine once, and as the function being slow twice in a row', async () => {
+    await run(0); // measured on the pool first
+    expect(await nextCheap()).toBe('here');
+    expect(await run(30)).toBe(30); // runs here (measured cheap), and is slow
+    expect(await nextCheap()).toBe('here');
+    await run(30);
+    await run(30);
+    expect(await nextCheap()).toBe('pool');
+  });
+});
+
 describe('wire kind 4', () => {
   it('reads dependencies from the data record, own keys only', () => {
     expect(runWire([2, [4, 'a'], [0, 1]], [], { a: 5 })).toEqual([5, 1]);
