@@ -27,6 +27,7 @@ import { abortError, RemoteError, TaskError } from './errors.js';
 import { ExecutorState } from './executor.js';
 import { validateGetOptions, type GetOptions } from './get-options.js';
 import { defaultThreadCount, threadPool } from './pool.js';
+import { collectAfterCompute } from './shared-memory.js';
 import { decode, encode } from './transfer.js';
 import type { Batch, BatchResult, Wire } from './wire.js';
 
@@ -40,7 +41,11 @@ const SLICE_MS = 5;
 export async function getThreads(graph: Graph, keys: KeyNest, options?: GetOptions): Promise<unknown> {
   const opts = validateGetOptions(options, 'getThreads');
   const ex = new ExecutorState(graph, flattenKeys(keys));
-  await new ThreadRun(ex, opts).run();
+  try {
+    await new ThreadRun(ex, opts).run();
+  } finally {
+    setImmediate(collectAfterCompute);
+  }
   return packResults(keys, (k) => ex.result(k));
 }
 
