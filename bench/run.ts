@@ -15,9 +15,10 @@ import { benches as dotBenches } from './dot.bench.js';
 import { benches as bagBenches } from './bag.bench.js';
 import { benches as arrayBenches } from './array.bench.js';
 import { benches as distributedBenches } from './distributed.bench.js';
+import { benches as dataBenches } from './distributed-data.bench.js';
 
 /** Every benchmark module; a new bench file adds one entry here. */
-const MODULES: readonly (readonly Bench[])[] = [graphBenches, dotBenches, bagBenches, arrayBenches, distributedBenches];
+const MODULES: readonly (readonly Bench[])[] = [graphBenches, dotBenches, bagBenches, arrayBenches, distributedBenches, dataBenches];
 
 interface Args {
   filters: string[];

@@ -11,19 +11,16 @@ Prints one JSON line per benchmark: {"name", "median_s", "min_s", "n_tasks", "re
 min_s are those of the best scheduler (lowest median). When dask cannot be imported, prints
 {"absent": "<reason>"} and exits 0.
 """
-import argparse
 import json
 import os
 import statistics
 import sys
-import time
 
-try:
-    import dask
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # benchlib, even under PYTHONSAFEPATH
+import benchlib  # noqa: E402
+
+with benchlib.needs("dask"):
     import dask.bag as db
-except Exception as e:  # noqa: BLE001 - any import failure means "no dask here"
-    print(json.dumps({"absent": "dask not importable by %s: %s" % (sys.executable, e)}), flush=True)
-    sys.exit(0)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DATA = os.path.join(HERE, "..", ".data", "words")
@@ -52,60 +49,37 @@ def word_count(files, scheduler):
     return [list(t) for t in b.compute(scheduler=scheduler)]
 
 
-def time_runs(fn, reps, warmup):
-    result = None
-    for _ in range(warmup):
-        result = fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return times, result
-
-
 def measure_word_count(reps, warmup, data_dir):
     files = data_files(data_dir)
     reps = max(1, min(reps, MAX_REPS))
     warmup = min(warmup, MAX_WARMUP)
-    out = {"name": "word-count", "n_tasks": 1, "reps": reps, "dask_version": dask.__version__, "files": len(files)}
+    figures = {}
     tops = {}
     for scheduler in ("processes", "threads"):
         print("  dask: word-count, %s scheduler ..." % scheduler, file=sys.stderr, flush=True)
-        times, top = time_runs(lambda: word_count(files, scheduler), reps, warmup)
-        out["%s_median_s" % scheduler] = statistics.median(times)
-        out["%s_min_s" % scheduler] = min(times)
-        tops[scheduler] = top
+        figures[scheduler], tops[scheduler] = benchlib.time_runs(lambda: word_count(files, scheduler), reps, warmup)
     if tops["processes"] != tops["threads"]:
         raise AssertionError("dask's schedulers disagree: %r vs %r" % (tops["processes"], tops["threads"]))
-    best = min(("processes", "threads"), key=lambda s: out["%s_median_s" % s])
-    out["best"] = best
-    out["median_s"] = out["%s_median_s" % best]
-    out["min_s"] = out["%s_min_s" % best]
-    out["top10"] = tops["processes"]
-    return out
+    per_scheduler = {}
+    for scheduler, times in figures.items():
+        per_scheduler["%s_median_s" % scheduler] = statistics.median(times)
+        per_scheduler["%s_min_s" % scheduler] = min(times)
+    best = min(figures, key=lambda s: per_scheduler["%s_median_s" % s])
+    return benchlib.result(
+        "word-count", figures[best], files=len(files), **per_scheduler, best=best, top10=tops["processes"]
+    )
 
 
 BENCHES = {"word-count": measure_word_count}
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--reps", type=int, default=MAX_REPS)
-    p.add_argument("--warmup", type=int, default=MAX_WARMUP)
-    p.add_argument("--data", default=DEFAULT_DATA)
-    p.add_argument("names", nargs="*")
-    a = p.parse_args()
-    names = a.names or list(BENCHES)
-    unknown = [n for n in names if n not in BENCHES]
-    if unknown:
-        p.error("unknown benchmark(s) %s; known: %s" % (", ".join(unknown), ", ".join(BENCHES)))
-    for name in names:
-        print("  dask: %s ..." % name, file=sys.stderr, flush=True)
-        try:
-            print(json.dumps(BENCHES[name](a.reps, a.warmup, a.data)), flush=True)
-        except (FileNotFoundError, RuntimeError) as e:
-            print("  dask: %s skipped: %s" % (name, e), file=sys.stderr, flush=True)
+    a = benchlib.parse_args(
+        BENCHES, reps=MAX_REPS, warmup=MAX_WARMUP, add_arguments=lambda p: p.add_argument("--data", default=DEFAULT_DATA)
+    )
+    missing_data = ((FileNotFoundError, RuntimeError), "skipped")
+    for name in a.names:
+        benchlib.report(name, lambda: BENCHES[name](a.reps, a.warmup, a.data), skip=missing_data)
 
 
 if __name__ == "__main__":

@@ -7,21 +7,19 @@ once, before the first benchmark (not timed), and closed after the last. Every r
 Prints one JSON line per benchmark: {"name", "median_s", "min_s", "n_tasks", "reps", "dask_version"}.
 When dask or distributed cannot be imported, prints {"absent": "<reason>"} and exits 0.
 """
-import argparse
+import contextlib
 import itertools
-import json
 import logging
-import statistics
+import os
 import sys
 import time
 
-try:
-    import dask
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # benchlib, even under PYTHONSAFEPATH
+import benchlib  # noqa: E402
+
+with benchlib.needs("dask.distributed"):
     import dask.array as da
     from distributed import Client, LocalCluster
-except Exception as e:  # noqa: BLE001 - any import failure means "no dask here"
-    print(json.dumps({"absent": "dask.distributed not importable by %s: %s" % (sys.executable, e)}), flush=True)
-    sys.exit(0)
 
 N = 10_000
 ROUNDTRIP_SAMPLES = 200
@@ -54,29 +52,6 @@ def check(name, got, expected):
         raise AssertionError("%s computed %r, expected %r" % (name, got, expected))
 
 
-def result(name, times, n_tasks):
-    return {
-        "name": name,
-        "median_s": statistics.median(times),
-        "min_s": min(times),
-        "n_tasks": n_tasks,
-        "reps": len(times),
-        "dask_version": dask.__version__,
-    }
-
-
-def repeat(name, run, reps, warmup, n_tasks, warm=None):
-    """warm (default run) untimed `warmup` times, then run timed `reps` times; run checks itself."""
-    for _ in range(warmup):
-        (warm or run)()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t0)
-    return result(name, times, n_tasks)
-
-
 def roundtrip(client, reps, warmup):
     times = []
     for s in range(ROUNDTRIP_WARMUP + ROUNDTRIP_SAMPLES):
@@ -87,7 +62,7 @@ def roundtrip(client, reps, warmup):
         check("dist-roundtrip", r, i + 1)
         if s >= ROUNDTRIP_WARMUP:
             times.append(dt)
-    return result("dist-roundtrip", times, 1)
+    return benchlib.result("dist-roundtrip", times, 1)
 
 
 def map_gather(client, reps, warmup):
@@ -98,7 +73,7 @@ def map_gather(client, reps, warmup):
         del futures
 
     # dask takes ~20 s per 10,000 here: warm up on 1,000.
-    return repeat("dist-map-gather", run, min(reps, MAX_REPS), min(warmup, 1), N, warm=lambda: run(1000))
+    return benchlib.measure("dist-map-gather", run, min(reps, MAX_REPS), min(warmup, 1), N, warm=lambda: run(1000))
 
 
 def get(client, reps, warmup):
@@ -113,7 +88,7 @@ def get(client, reps, warmup):
         g["g%d-total" % lo] = (sum, keys)
         check("dist-get", client.get(g, "g%d-total" % lo), sum_range(lo, n))
 
-    return repeat("dist-get", run, min(reps, MAX_REPS), min(warmup, 1), N + 1, warm=lambda: run(1000))
+    return benchlib.measure("dist-get", run, min(reps, MAX_REPS), min(warmup, 1), N + 1, warm=lambda: run(1000))
 
 
 def random_sum(client, reps, warmup):
@@ -122,7 +97,7 @@ def random_sum(client, reps, warmup):
         if abs(mean - 0.5) > 1e-3:
             raise AssertionError("dist-random-sum: mean %r, expected about 0.5" % mean)
 
-    return repeat("dist-random-sum", run, min(reps, RANDOM_MAX_REPS), min(warmup, 1), 1)
+    return benchlib.measure("dist-random-sum", run, min(reps, RANDOM_MAX_REPS), min(warmup, 1))
 
 
 BENCHES = {
@@ -133,27 +108,24 @@ BENCHES = {
 }
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--reps", type=int, default=15)
-    p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("names", nargs="*")
-    a = p.parse_args()
-    names = a.names or list(BENCHES)
-    unknown = [n for n in names if n not in BENCHES]
-    if unknown:
-        p.error("unknown benchmark(s) %s; known: %s" % (", ".join(unknown), ", ".join(BENCHES)))
+@contextlib.contextmanager
+def local_client():
     cluster = LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
     )
     client = Client(cluster)  # the default scheduler for .compute() from here on
     try:
-        for name in names:
-            print("  dask: %s ..." % name, file=sys.stderr, flush=True)
-            print(json.dumps(BENCHES[name](client, a.reps, a.warmup)), flush=True)
+        yield client
     finally:
         client.close()
         cluster.close()
+
+
+def main():
+    a = benchlib.parse_args(BENCHES, reps=15, warmup=3)
+    with local_client() as client:
+        for name in a.names:
+            benchlib.report(name, lambda: BENCHES[name](client, a.reps, a.warmup))
 
 
 if __name__ == "__main__":

@@ -6,18 +6,14 @@ usage: python3 dot_bench.py [--reps N] [--warmup N] [name ...]
 Prints one JSON line per benchmark: {"name", "median_s", "min_s", "n_tasks", "reps", "dask_version"}.
 When dask cannot be imported, prints {"absent": "<reason>"} and exits 0.
 """
-import argparse
-import json
-import statistics
+import os
 import sys
-import time
 
-try:
-    import dask
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # benchlib, even under PYTHONSAFEPATH
+import benchlib  # noqa: E402
+
+with benchlib.needs("dask"):
     import dask.array as da
-except Exception as e:  # noqa: BLE001 - any import failure means "no dask here"
-    print(json.dumps({"absent": "dask not importable by %s: %s" % (sys.executable, e)}), flush=True)
-    sys.exit(0)
 
 N = 4000
 CHUNK = 1000
@@ -61,40 +57,15 @@ def check(name, result):
 
 
 def measure(name, reps, warmup):
-    fn = BENCHES[name]()
-    for _ in range(warmup):
-        check(name, fn())
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-        check(name, result)
-    return {
-        "name": name,
-        "median_s": statistics.median(times),
-        "min_s": min(times),
-        "n_tasks": 1,
-        "reps": reps,
-        "dask_version": dask.__version__,
-    }
+    return benchlib.measure(name, BENCHES[name](), reps, warmup, check=lambda result: check(name, result))
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--warmup", type=int, default=1)
-    p.add_argument("names", nargs="*")
-    a = p.parse_args()
-    names = a.names or list(BENCHES)
-    unknown = [n for n in names if n not in BENCHES]
-    if unknown:
-        p.error("unknown benchmark(s) %s; known: %s" % (", ".join(unknown), ", ".join(BENCHES)))
+    a = benchlib.parse_args(BENCHES, reps=3, warmup=1)
     # A dot-sum run takes seconds: at most 3 timed runs and 1 warm-up, as on our side.
-    for name in names:
-        print("  dask: %s ..." % name, file=sys.stderr, flush=True)
+    for name in a.names:
         reps, warmup = (min(a.reps, 3), min(a.warmup, 1)) if name in HEAVY else (a.reps, a.warmup)
-        print(json.dumps(measure(name, reps, warmup)), flush=True)
+        benchlib.report(name, lambda: measure(name, reps, warmup))
 
 
 if __name__ == "__main__":

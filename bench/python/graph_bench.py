@@ -5,19 +5,16 @@ usage: python3 graph_bench.py [--reps N] [--warmup N] [name ...]
 Prints one JSON line per benchmark: {"name", "median_s", "min_s", "n_tasks", "reps", "dask_version"}.
 When dask cannot be imported, prints {"absent": "<reason>"} and exits 0.
 """
-import argparse
-import json
-import statistics
+import os
 import sys
-import time
 
-try:
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # benchlib, even under PYTHONSAFEPATH
+import benchlib  # noqa: E402
+
+with benchlib.needs("dask"):
     import dask
     import dask.local
     import dask.threaded
-except Exception as e:  # noqa: BLE001 - any import failure means "no dask here"
-    print(json.dumps({"absent": "dask not importable by %s: %s" % (sys.executable, e)}), flush=True)
-    sys.exit(0)
 
 N = 10_000
 INDEPENDENT_TOTAL = N * (N + 1) // 2
@@ -76,45 +73,20 @@ BENCHES = {
 
 def measure(name, reps, warmup):
     fn, n_tasks, expected = BENCHES[name]()
-    for _ in range(warmup):
-        check(name, fn(), expected)
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-        check(name, result, expected)
-    return {
-        "name": name,
-        "median_s": statistics.median(times),
-        "min_s": min(times),
-        "n_tasks": n_tasks,
-        "reps": reps,
-        "dask_version": dask.__version__,
-    }
 
+    def check(result):
+        if result != expected:
+            raise AssertionError("%s computed %r, expected %r" % (name, result, expected))
 
-def check(name, result, expected):
-    if result != expected:
-        raise AssertionError("%s computed %r, expected %r" % (name, result, expected))
+    return benchlib.measure(name, fn, reps, warmup, n_tasks, check=check)
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--reps", type=int, default=15)
-    p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("names", nargs="*")
-    a = p.parse_args()
-    names = a.names or list(BENCHES)
-    unknown = [n for n in names if n not in BENCHES]
-    if unknown:
-        p.error("unknown benchmark(s) %s; known: %s" % (", ".join(unknown), ", ".join(BENCHES)))
-    for name in names:
-        print("  dask: %s ..." % name, file=sys.stderr, flush=True)
-        try:
-            print(json.dumps(measure(name, a.reps, a.warmup)), flush=True)
-        except RecursionError as e:
-            print("  dask: %s hit Python's recursion limit: %s" % (name, e), file=sys.stderr, flush=True)
+    a = benchlib.parse_args(BENCHES, reps=15, warmup=3)
+    for name in a.names:
+        benchlib.report(
+            name, lambda: measure(name, a.reps, a.warmup), skip=(RecursionError, "hit Python's recursion limit")
+        )
 
 
 if __name__ == "__main__":

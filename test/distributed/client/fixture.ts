@@ -32,7 +32,7 @@ export async function startClient(options: { nWorkers?: number; threadsPerWorker
     check(allow?: RegExp) {
       const internal = [...cluster.scheduler.errors, ...cluster.workers.flatMap((w) => w.server?.errors ?? [])];
       if (internal.length > 0) throw new AggregateError(internal, `state machine errors: ${internal.map((e) => e.message).join('; ')}`);
-      const errors = logs.filter((r) => r.level === 'error' && !(allow?.test(r.message) ?? false));
+      const errors = logs.filter((r) => r.level === 'error' && (allow === undefined || allow.exec(r.message) === null));
       if (errors.length > 0) throw new Error(`errors were logged:\n${errors.map((r) => `${r.name}: ${r.message}`).join('\n')}`);
     },
     async close() {
