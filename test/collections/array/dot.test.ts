@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { shutdownThreadPools } from '../../../src/index.js';
 import { fromArray, type DaskArray, type NdArray } from '../../../src/collections/array/index.js';
 import { gemmJs, gemmSumJs, type Mat, type Product } from '../../../src/collections/array/chunk/gemm.js';
-import { wasmGemm, wasmGemmSum, wasmGemmTuning } from '../../../src/collections/array/chunk/gemm-wasm.js';
+import { wasmGemm, wasmGemmFma, wasmGemmSum, wasmGemmTuning } from '../../../src/collections/array/chunk/gemm-wasm.js';
 import { dot, matmul, outer, tensordot } from '../../../src/collections/array/dot.js';
 import { transpose } from '../../../src/collections/array/transpose.js';
 import { expectClose, make, toNested, partition } from './helpers.js';
@@ -45,6 +45,11 @@ function tensordotDirect(a: NdArray, b: NdArray, aAxes: number[], bAxes: number[
 describe('gemm', () => {
   it('has the WebAssembly SIMD path on Node 20', () => {
     expect(wasmGemm).toBeTypeOf('function');
+  });
+
+  it('uses fused multiply-add (relaxed SIMD) unless DASK_TS_WASM_FMA=0 turns it off', () => {
+    // The other gemm tests then check the fused kernel's results (the mul+add one with the variable set).
+    expect(wasmGemmFma).toBe(process.env.DASK_TS_WASM_FMA !== '0');
   });
 
   it('does a large C a band of rows at a time (WebAssembly)', () => {

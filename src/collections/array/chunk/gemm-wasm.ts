@@ -23,6 +23,7 @@
  * tiles of 12 or more accumulators (3x8, 4x6, 6x4, 4x8) spill and run at 11-12 GFLOP/s against
  * 18-21. KC = 384 keeps a B strip (24 KiB) in L1; MC = 128 keeps the A panel (384 KiB) in L2.
  */
+import v8 from 'node:v8';
 import type { Mat, Product } from './gemm.js';
 import { gemmModuleBytes } from './gemm-wasm-bytes.js';
 
@@ -43,6 +44,7 @@ interface WasmMemory {
   grow(pages: number): number;
 }
 interface WasmApi {
+  readonly validate: (bytes: Uint8Array) => boolean;
   readonly Module: new (bytes: Uint8Array) => object;
   readonly Instance: new (module: object) => { readonly exports: Record<string, unknown> };
   readonly CompileError: new () => Error;
@@ -54,16 +56,34 @@ interface GemmModule {
   readonly memory: WasmMemory;
 }
 
-function instantiate(api: WasmApi): GemmModule | undefined {
-  let module: object;
+/**
+ * Whether the fused multiply-add of relaxed SIMD compiles here. Node 22's V8 has it on; Node 20's
+ * (11.3) only behind --experimental-wasm-relaxed-simd, which V8 reads when it compiles, so it is
+ * switched on here, once, for this one use. DASK_TS_WASM_FMA=0 keeps multiply-then-add.
+ */
+function fmaCompiles(api: WasmApi): boolean {
+  if (process.env.DASK_TS_WASM_FMA === '0') return false;
+  const probe = gemmModuleBytes(MR, NR, true);
+  if (api.validate(probe)) return true;
   try {
-    module = new api.Module(gemmModuleBytes(MR, NR));
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return false;
+  }
+  return api.validate(probe);
+}
+
+function instantiate(api: WasmApi): (GemmModule & { readonly fma: boolean }) | undefined {
+  let module: object;
+  const fma = fmaCompiles(api);
+  try {
+    module = new api.Module(gemmModuleBytes(MR, NR, fma));
   } catch (e) {
     if (e instanceof api.CompileError) return undefined; // no SIMD in this runtime
     throw e;
   }
   const e = new api.Instance(module).exports as { panel: GemmModule['panel']; mem: WasmMemory };
-  return { panel: e.panel, memory: e.mem };
+  return { panel: e.panel, memory: e.mem, fma };
 }
 
 const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
@@ -169,6 +189,9 @@ function packA(a: Mat, i0: number, mc: number, k0: number, kc: number, out: Floa
 }
 
 const instance = wasm && instantiate(wasm);
+
+/** Whether the WebAssembly kernel multiplies and adds in one fused instruction (see fmaCompiles). */
+export const wasmGemmFma = instance?.fma ?? false;
 
 /**
  * C[cOffset + i * ldc + j] = Σ_p Σ_q A_p(i, q) · B_p(q, j) (C's old values are never read), or
