@@ -23,7 +23,9 @@ export function pack(value: unknown): Uint8Array {
 export function unpack(bytes: Uint8Array, what: string): unknown {
   let v: unknown;
   try {
-    v = packr.unpack(bytes);
+    // msgpackr's native string extractor crashes the process (SIGSEGV, Node 20) on bytes in a
+    // SharedArrayBuffer, where the comm layer puts large frames: read a private copy of those.
+    v = packr.unpack(bytes.buffer instanceof SharedArrayBuffer ? Buffer.from(bytes) : bytes);
   } catch (e) {
     throw new ProtocolError(`malformed ${what}: ${(e as Error).message}`);
   }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FrameError } from '../../../src/distributed/comm/errors.js';
 import { encodeHeader, readWord, writeWord } from '../../../src/distributed/comm/frame-header.js';
-import { DEFAULT_FRAME_LIMITS, FrameParser, resolveFrameLimits } from '../../../src/distributed/comm/frame-parser.js';
+import { DEFAULT_FRAME_LIMITS, FrameParser, resolveFrameLimits, SHARED_FRAME_BYTES } from '../../../src/distributed/comm/frame-parser.js';
 import { u64 } from './helpers.js';
 
 /** One message on the wire: header then frames. */
@@ -136,10 +136,43 @@ describe('FrameParser', () => {
   it('allocates a frame only once its first byte has arrived', () => {
     const alloc = vi.spyOn(Buffer, 'allocUnsafe');
     const p = new FrameParser();
-    p.push(Buffer.concat([u64(1), u64(50_000_000)]));
+    p.push(Buffer.concat([u64(1), u64(500_000)]));
     expect(alloc.mock.calls.filter(([n]) => n > 64)).toEqual([]);
     p.push(Buffer.from([1]));
-    expect(alloc.mock.calls.filter(([n]) => n > 64)).toEqual([[50_000_000]]);
+    expect(alloc.mock.calls.filter(([n]) => n > 64)).toEqual([[500_000]]);
+  });
+
+  it('assembles a large frame in shared memory, allocated only once its first byte has arrived', () => {
+    const p = new FrameParser();
+    p.push(Buffer.concat([u64(1), u64(50_000_000)]));
+    expect(p.readTarget(1)).toBeUndefined();
+    p.push(Buffer.from([1]));
+    const target = p.readTarget(1)!;
+    expect(target.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(target.buffer.byteLength).toBe(50_000_000);
+    expect(target.byteLength).toBe(50_000_000 - 1);
+  });
+
+  it('takes bytes read straight into readTarget() in place, and never offers more than the frame', () => {
+    const n = SHARED_FRAME_BYTES + 10;
+    const p = new FrameParser();
+    p.push(Buffer.concat([u64(2), u64(n), u64(3), Buffer.from([9])]));
+    expect(p.readTarget(n)).toBeUndefined(); // less than n bytes are missing
+    const copy = vi.spyOn(Uint8Array.prototype, 'set');
+    const out: Uint8Array[][] = [];
+    for (let target = p.readTarget(1); target !== undefined; target = p.readTarget(1)) {
+      const got = target.subarray(0, Math.min(target.length, 300_000)); // a socket read of up to 300 kB
+      got.fill(9);
+      out.push(...p.push(got, true));
+    }
+    expect(copy).not.toHaveBeenCalled();
+    out.push(...p.push(Buffer.from([4, 5, 6]), true));
+    expect(out).toHaveLength(1);
+    const [big, small] = out[0];
+    expect(big.byteLength).toBe(n);
+    expect(big.every((x) => x === 9)).toBe(true);
+    expect(Array.from(small)).toEqual([4, 5, 6]);
+    expect(p.readTarget(1)).toBeUndefined();
   });
 
   it('refuses a length of 2^64 - 1 (beyond a safe integer) the same way', () => {

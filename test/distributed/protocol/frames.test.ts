@@ -45,6 +45,21 @@ describe('toFrames / fromFrames: round trips', () => {
     expect(fromFrames(frames)).toStrictEqual(msg);
   });
 
+  it('decodes frames that arrived in shared memory, as large frames do, with typed arrays as views of them', () => {
+    const data = new Float64Array(1000).map((_, i) => i / 3);
+    const msg = { op: 'update-data', names: ['é', 'x'.repeat(100)], data, obj: new Serialize({ a: 'ü'.repeat(2000) }) };
+    const shared = toFrames(msg, { compression: 'none' }).map((f) => {
+      const s = new Uint8Array(new SharedArrayBuffer(f.byteLength));
+      s.set(f);
+      return s;
+    });
+    const back = fromFrames(shared) as typeof msg;
+    expect(back.names).toEqual(msg.names);
+    expect(back.obj).toEqual({ a: 'ü'.repeat(2000) });
+    expect(back.data).toEqual(data);
+    expect(back.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
   it('keeps special numbers, big and small ints, strings and nulls', () => {
     const msg = {
       nan: NaN,
