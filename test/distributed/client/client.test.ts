@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   asCompleted,
   CancelledError,
@@ -20,7 +20,7 @@ import {
 } from '../../../src/distributed/index.js';
 import { createLogger, type LogRecord } from '../../../src/distributed/rpc/logger.js';
 import { fail, square } from '../../fixtures/user-module.js';
-import { range, startClient, until, type ClientFixture } from './fixture.js';
+import { range, until, useClientFixture, type ClientFixture } from './fixture.js';
 
 const neg = (x: number) => -x;
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -33,15 +33,9 @@ const bare = (address: string) => address.replace(/^tcp:\/\//, '');
 
 let fx: ClientFixture;
 let client: Client;
-
-beforeAll(async () => {
-  fx = await startClient();
-  client = fx.client;
-});
-
-afterAll(async () => {
-  fx.check();
-  await fx.close();
+useClientFixture((f) => {
+  fx = f;
+  client = f.client;
 });
 
 describe('submit, map and gather', () => {

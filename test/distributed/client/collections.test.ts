@@ -1,25 +1,17 @@
 /** compute and persist of collections on a cluster: delayed values, arrays and bags. */
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as da from '../../../src/collections/array/index.js';
 import * as db from '../../../src/collections/bag/index.js';
 import { Future, wait, type Client } from '../../../src/distributed/index.js';
 import { delayed } from '../../../src/index.js';
-import { startClient, type ClientFixture } from './fixture.js';
+import { useClientFixture } from './fixture.js';
 
 const inc = (x: number) => x + 1;
 const add = (a: number, b: number) => a + b;
 
-let fx: ClientFixture;
 let client: Client;
-
-beforeAll(async () => {
-  fx = await startClient();
-  client = fx.client;
-});
-
-afterAll(async () => {
-  fx.check();
-  await fx.close();
+useClientFixture((f) => {
+  client = f.client;
 });
 
 describe('delayed', () => {

@@ -3,6 +3,7 @@
  * the state machines' validate mode on) and a Client connected to it. `check()` fails when either
  * state machine reported an internal error or anything logged an error.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { Client, LocalCluster } from '../../../src/distributed/index.js';
 import { createLogger, type LogRecord } from '../../../src/distributed/rpc/logger.js';
 
@@ -52,3 +53,20 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 5000, w
 }
 
 export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * One cluster and client for the whole test file: starts them before the first test, and after
+ * the last checks that nothing erred (`check()`) and closes them. `onStart` receives the fixture.
+ */
+export function useClientFixture(onStart: (fx: ClientFixture) => void, options?: Parameters<typeof startClient>[0]): void {
+  let fx: ClientFixture | undefined;
+  beforeAll(async () => {
+    fx = await startClient(options);
+    onStart(fx);
+  });
+  afterAll(async () => {
+    if (fx === undefined) return;
+    fx.check();
+    await fx.close();
+  });
+}

@@ -3,12 +3,12 @@
  * calls, and persisted collections in new graphs — the blog post's "mix and match" of pool results
  * and dask graphs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as da from '../../../src/collections/array/index.js';
 import * as db from '../../../src/collections/bag/index.js';
 import { Client, Future, type Client as ClientType } from '../../../src/distributed/index.js';
 import { delayed, tupleKey } from '../../../src/index.js';
-import { startClient, type ClientFixture } from './fixture.js';
+import { useClientFixture, type ClientFixture } from './fixture.js';
 
 const inc = (x: number) => x + 1;
 const add = (a: number, b: number) => a + b;
@@ -19,15 +19,9 @@ const sumFields = (o: { a: number; b: number[] }) => o.a + o.b[0] + o.b[1];
 
 let fx: ClientFixture;
 let client: ClientType;
-
-beforeAll(async () => {
-  fx = await startClient();
-  client = fx.client;
-});
-
-afterAll(async () => {
-  fx.check();
-  await fx.close();
+useClientFixture((f) => {
+  fx = f;
+  client = f.client;
 });
 
 /** How many times the scheduler saw `key` reach memory (a recomputation is a second time). */
