@@ -26,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { range } from '../src/collections/bag/creation.js';
 import { readText } from '../src/collections/bag/text.js';
+import { seededRandom } from '../src/distributed/worker/transfers.js';
 import { count, frequencies, topk } from '../src/collections/bag/reduction.js';
 import { strings } from '../src/collections/bag/string.js';
 import { flatten, map } from '../src/collections/bag/transform.js';
@@ -53,18 +54,6 @@ const ISSUE_DASK_BEST_S = 5.9;
 
 // ---------------------------------------------------------------------------------------------
 // the data
-
-/** mulberry32: a small, fast, seeded PRNG with 32 bits of state. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The vocabulary: distinct lowercase words of 2 to 9 letters, some with an accented letter. */
 function vocabulary(rand: () => number, n: number): string[] {
@@ -119,7 +108,7 @@ export function ensureData(log: (s: string) => void = (s) => console.error(s)): 
 }
 
 function generate(): { name: string; size: number }[] {
-  const rand = mulberry32(GEN.seed);
+  const rand = seededRandom(GEN.seed); // mulberry32: the data files stay the same
   const words = vocabulary(rand, GEN.vocabulary);
   // Zipf: P(rank r) proportional to 1 / r^s.
   const cdf = new Float64Array(words.length);
