@@ -65,13 +65,14 @@ export function countShared(bytes: number): void {
 
 /**
  * A full collection when this thread came to hold at least COLLECT_EVERY_BYTES of shared memory
- * since the last full one; the threads scheduler calls it (on the next macrotask, once the
- * computation's own references are gone) when a computation ends. Blocks that lived through a
- * computation (inputs used by several tasks) are old by then, and only a full collection gives
- * them back: without this, 6 runs of `x.add(x.T).mean()` on 10000² grew the main thread's RSS from
+ * since the last full one. The threads scheduler calls it when a computation ends (on the next
+ * macrotask, once the computation's own references are gone), the comm before it allocates a
+ * large frame (so the pages of released frames are reused rather than faulted in afresh).
+ * Blocks that lived through a computation (inputs used by several tasks) are old by then, and only
+ * a full collection gives them back: without this, 6 runs of `x.add(x.T).mean()` on 10000² grew the main thread's RSS from
  * 1 to 4 GB, and the page faults of ever-fresh memory made later runs up to 2x slower (measured).
  */
-export function collectAfterCompute(): void {
+export function collectDeadShared(): void {
   if (sinceMajor < COLLECT_EVERY_BYTES) return;
   const gc = exposedGc();
   if (!gc) return;

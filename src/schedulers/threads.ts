@@ -27,7 +27,7 @@ import { abortError, RemoteError, TaskError } from './errors.js';
 import { ExecutorState } from './executor.js';
 import { validateGetOptions, type GetOptions } from './get-options.js';
 import { defaultThreadCount, threadPool } from './pool.js';
-import { collectAfterCompute } from './shared-memory.js';
+import { collectDeadShared } from './shared-memory.js';
 import { decode, encode } from './transfer.js';
 import type { Batch, BatchResult, Wire } from './wire.js';
 
@@ -44,7 +44,7 @@ export async function getThreads(graph: Graph, keys: KeyNest, options?: GetOptio
   try {
     await new ThreadRun(ex, opts).run();
   } finally {
-    setImmediate(collectAfterCompute);
+    setImmediate(collectDeadShared);
   }
   return packResults(keys, (k) => ex.result(k));
 }

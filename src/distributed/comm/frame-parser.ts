@@ -36,7 +36,7 @@
  * check `byteOffset`.
  */
 import { FrameError } from './errors.js';
-import { collectAfterCompute, sharedBuffer } from '../../schedulers/shared-memory.js';
+import { collectDeadShared, sharedBuffer } from '../../schedulers/shared-memory.js';
 import { readWord, WORD } from './frame-header.js';
 
 /** Limits on what one message may declare. All three are checked before anything is allocated. */
@@ -279,7 +279,7 @@ const COLLECT_BEFORE_FRAME_BYTES = 16 * 2 ** 20;
  * does not pay a full collection per COLLECT_EVERY_BYTES on a possibly large heap.
  */
 function sharedFrame(n: number): Buffer {
-  if (n >= COLLECT_BEFORE_FRAME_BYTES) collectAfterCompute();
+  if (n >= COLLECT_BEFORE_FRAME_BYTES) collectDeadShared();
   return Buffer.from(sharedBuffer(n));
 }
 

@@ -18,7 +18,7 @@
 import ndarray from 'ndarray';
 import { defineKernel } from '../../../graph/shipping/registry.js';
 import type { NdArray } from '../core.js';
-import { allocLocal, isInteger, type DType, type TypedArray } from '../dtype.js';
+import { allocLocal, dtypeOf, isInteger, type DType, type TypedArray } from '../dtype.js';
 import { streamOf } from './stream.js';
 import { contiguous, cStrides, empty, forEachRow, isContiguous } from './strided.js';
 
@@ -419,7 +419,7 @@ function argChunk(max: boolean) {
     const i = empty('float64', shape);
     if (block.size === 0) return { v, i };
     if (ctx.axes.length === nd) {
-      const c = isContiguous(block) ? block : contiguous(block, dtypeOfData(block));
+      const c = isContiguous(block) ? block : contiguous(block, dtypeOf(block.data as TypedArray));
       const j = bestIndex(c.data as TypedArray, c.offset, 1, c.size, max);
       (v.data as Float64Array)[0] = (c.data as TypedArray)[c.offset + j];
       (i.data as Float64Array)[0] = globalFlat(j, block.shape, lo, ctx.shape);
@@ -428,18 +428,6 @@ function argChunk(max: boolean) {
     argAlongAxis(block, ctx.axes[0], lo[ctx.axes[0]], v, i, max);
     return { v, i };
   };
-}
-
-function dtypeOfData(a: NdArray): DType {
-  const d = a.data;
-  if (d instanceof Float64Array) return 'float64';
-  if (d instanceof Float32Array) return 'float32';
-  if (d instanceof Int32Array) return 'int32';
-  if (d instanceof Int16Array) return 'int16';
-  if (d instanceof Int8Array) return 'int8';
-  if (d instanceof Uint32Array) return 'uint32';
-  if (d instanceof Uint16Array) return 'uint16';
-  return 'uint8';
 }
 
 /** The position (0-based, in steps) of the best of n values of d from off with stride. */
@@ -558,7 +546,7 @@ function cumOp(op: number) {
 /** A C-contiguous copy of `block` in `dtype`, cumulated along `axis`. */
 export const cumBlock = defineKernel('array.reduce.cumBlock', (block: NdArray, axis: number, op: number, dtype: DType): NdArray => {
   const out = empty(dtype, block.shape);
-  const src = contiguous(block, dtypeOfData(block)).data as TypedArray;
+  const src = contiguous(block, dtypeOf(block.data as TypedArray)).data as TypedArray;
   const d = out.data as TypedArray;
   d.set(src.subarray(0, d.length));
   const len = block.shape[axis];
