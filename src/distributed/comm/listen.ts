@@ -5,7 +5,7 @@
 import { createServer, type Server as NetServer } from 'node:net';
 import { formatAddress, parseAddress } from './address.js';
 import type { Comm, CommOptions } from './comm.js';
-import { TcpComm } from './tcp-comm.js';
+import { tapAccepted, TcpComm } from './tcp-comm.js';
 
 export interface ListenOptions extends CommOptions {
   /** The kernel's queue of connections not yet accepted (Node's default when omitted). */
@@ -38,7 +38,7 @@ export async function listen(
   const { host, port } = parseAddress(address);
   const comms = new Set<Comm>();
   const server = createServer((socket) => {
-    const comm = new TcpComm(socket, options);
+    const comm = new TcpComm(socket, options, tapAccepted(socket));
     comms.add(comm);
     void comm.finished.then(() => comms.delete(comm));
     try {

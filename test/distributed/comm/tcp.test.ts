@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { connect as netConnect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CommClosedError,
@@ -14,6 +15,7 @@ import {
   type Comm,
   type Listener,
 } from '../../../src/distributed/comm/index.js';
+import { tapAccepted } from '../../../src/distributed/comm/tcp-comm.js';
 import { closedPort, rawSocket, sleep, socketClosed, u64, until, within } from './helpers.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -146,6 +148,34 @@ describe('TCP comms', () => {
     const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
     expect(sha(got[1])).toBe(sha(big));
     expect(Array.from(got[0])).toEqual([1, 2, 3]);
+  });
+
+  it('reads an accepted socket through onread: reads larger than the 64 KiB chunks of data events', async () => {
+    const sizes: number[] = [];
+    let done!: () => void;
+    const all = new Promise<void>((r) => (done = r));
+    const total = 4 * 2 ** 20;
+    let got = 0;
+    const srv = createServer((socket) => {
+      const tap = tapAccepted(socket);
+      expect(tap).toBeDefined();
+      tap!.attach(
+        (view) => {
+          sizes.push(view.byteLength);
+          if ((got += view.byteLength) >= total) done();
+          return true;
+        },
+        () => undefined,
+      );
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise<void>((r) => srv.close(() => r())));
+    const sock = netConnect((srv.address() as { port: number }).port, '127.0.0.1');
+    cleanup.push(() => void sock.destroy());
+    sock.write(new Uint8Array(total));
+    await within(5000, all);
+    expect(got).toBe(total);
+    expect(Math.max(...sizes)).toBeGreaterThan(65536);
   });
 
   it.each(directions)('makes a writer wait for a slow reader instead of buffering without bound ($name)', async ({ flip }) => {
