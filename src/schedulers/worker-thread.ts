@@ -3,11 +3,19 @@
  * import, sources compiled once and cached), run the tasks in order, and send back results in
  * shared memory where they are typed arrays. Dependencies named by `[4, key]` (the distributed
  * worker's batches) are looked up in the batch's `data`.
+ *
+ * Shared memory. A typed array that arrives here over shared memory keeps its whole buffer alive
+ * until this thread's isolate collects the small object holding it, and V8 does not count shared
+ * memory towards its collection heuristics. An idle pool thread never collects on its own: a
+ * distributed worker whose trivial task read a 200 MB dependency on the pool kept every such
+ * dependency alive, 200 MB of fresh memory more per task (measured). So a batch's shared bytes are
+ * counted once the batch is over (countShared collects when enough has come through).
  */
 import '../kernels.js';
 import { settle } from '../graph/lazy.js';
 import { resolveFunction } from '../graph/shipping/registry.js';
 import { errorInfo } from './errors.js';
+import { collectDeadShared, countShared } from './shared-memory.js';
 import { decode, encode } from './transfer.js';
 import { runWire, type Batch, type BatchResult, type Wire } from './wire.js';
 
@@ -17,6 +25,7 @@ export default async function runBatch(batch: Batch): Promise<BatchResult> {
   const starts: number[] = [];
   let tagged = false;
   let index = 0;
+  const shared = sharedBytes(batch.data);
   try {
     const fns = await Promise.all(batch.fns.map(resolveFunction));
     const tasks = batch.tagged ? (decode(batch.tasks, true) as Wire[]) : batch.tasks;
@@ -35,5 +44,30 @@ export default async function runBatch(batch: Batch): Promise<BatchResult> {
     return { values, durations, starts, tagged };
   } catch (err) {
     return { values, durations, starts, tagged, error: { index, info: errorInfo(err) } };
+  } finally {
+    // Once the batch's references are gone: after the result is posted, on the next turn.
+    if (shared > 0) setImmediate(collectAfterBatch, shared);
   }
+}
+
+/**
+ * Counts what a batch held, and gives it back: a young-generation collection from countShared
+ * frees what died young, and the full one (collectDeadShared) what a long task let grow old.
+ */
+function collectAfterBatch(bytes: number): void {
+  countShared(bytes);
+  collectDeadShared();
+}
+
+/**
+ * Bytes of shared memory held by the batch's dependencies as typed arrays (ndarrays are counted as
+ * transfer.ts decodes them).
+ */
+function sharedBytes(data: Record<string, unknown> | undefined): number {
+  let n = 0;
+  for (const k in data) {
+    const v = data[k];
+    if (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer) n += v.byteLength;
+  }
+  return n;
 }
