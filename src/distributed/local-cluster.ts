@@ -18,6 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from './rpc/logger.js';
 import { SchedulerServer } from './scheduler/server.js';
 import { WorkerServer } from './worker/server.js';
+import { workerProcessEnv } from './worker/process-env.js';
 
 export interface LocalClusterOptions {
   /** Default 2. */
@@ -120,6 +121,7 @@ function startProcess(scheduler: string, nthreads: number, name: string, timeout
   const { file, execArgv } = dworkerEntry();
   const child = fork(file, [scheduler, '--nthreads', String(nthreads), '--name', name], {
     execArgv,
+    env: workerProcessEnv(),
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   return new Promise<LocalWorker>((resolve, reject) => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { Client } from '../../src/distributed/client/client.js';
 import { toRunSpecs } from '../../src/distributed/client/run-spec.js';
 import { LocalCluster } from '../../src/distributed/local-cluster.js';
+import { WORKER_MALLOC_TUNABLES } from '../../src/distributed/worker/process-env.js';
 import { RawClient, schedulerCall, within, workerCall } from './cluster.js';
 
 const square = (x: number) => x * x;
@@ -42,6 +44,15 @@ describe('LocalCluster', () => {
       expect(pids).toHaveLength(2);
       expect(pids).not.toContain(process.pid);
       expect(Object.values(ids.workers).map((w) => w.name).sort()).toEqual(['local-0', 'local-1']);
+      // Started with the allocator settings that let large frames reuse freed memory.
+      const client = await Client.connect(cluster.schedulerAddress);
+      try {
+        const seen = await client.run(() => process.env.GLIBC_TUNABLES);
+        const expected = process.env.GLIBC_TUNABLES ?? WORKER_MALLOC_TUNABLES; // a user's own setting is kept
+        expect(Object.values(seen)).toEqual([expected, expected]);
+      } finally {
+        await client.close();
+      }
       expect(await squareOnCluster(cluster)).toBe(49);
     } finally {
       await within(15_000, cluster.close(), 'closing the cluster');

@@ -15,6 +15,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { workerProcessEnv } from '../worker/process-env.js';
 import { WorkerServer } from '../worker/server.js';
 import { intOption, parse, runProgram, stringOption, UsageError } from './common.js';
 
@@ -101,7 +102,7 @@ async function startProcesses(o: ProcessesOptions): Promise<() => Promise<void>>
   for (let i = 0; i < o.nprocs; i++) {
     const args = [o.scheduler, '--nthreads', String(o.nthreads), '--nprocs', '1', '--host', o.host, '--port', String(o.port === 0 ? 0 : o.port + i)];
     if (o.name !== undefined) args.push('--name', `${o.name}-${i}`);
-    const child = fork(process.argv[1], args, { execArgv: process.execArgv, stdio: 'inherit' });
+    const child = fork(process.argv[1], args, { execArgv: process.execArgv, env: workerProcessEnv(), stdio: 'inherit' });
     children.push(child);
     started.push(
       new Promise<void>((resolve, reject) => {
