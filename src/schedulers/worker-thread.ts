@@ -9,7 +9,7 @@
  * memory towards its collection heuristics. An idle pool thread never collects on its own: a
  * distributed worker whose trivial task read a 200 MB dependency on the pool kept every such
  * dependency alive, 200 MB of fresh memory more per task (measured). So a batch's shared bytes are
- * counted once the batch is over (countShared collects when enough has come through).
+ * counted once the batch is over, and collected then (countShared, collectDeadShared).
  */
 import '../kernels.js';
 import { settle } from '../graph/lazy.js';
@@ -20,12 +20,24 @@ import { decode, encode } from './transfer.js';
 import { runWire, type Batch, type BatchResult, type Wire } from './wire.js';
 
 export default async function runBatch(batch: Batch): Promise<BatchResult> {
+  const shared = sharedBytes(batch.data);
+  const result = await runTasks(batch);
+  if (shared > 0) {
+    // Now, not on a later turn: between batches piscina parks this thread in Atomics.wait, so
+    // nothing scheduled here runs before the next batch. The message object is piscina's until
+    // the result is posted: its data is let go first.
+    (batch as { data?: unknown }).data = undefined;
+    collectAfterBatch(shared);
+  }
+  return result;
+}
+
+async function runTasks(batch: Batch): Promise<BatchResult> {
   const values: unknown[] = [];
   const durations: number[] = [];
   const starts: number[] = [];
   let tagged = false;
   let index = 0;
-  const shared = sharedBytes(batch.data);
   try {
     const fns = await Promise.all(batch.fns.map(resolveFunction));
     const tasks = batch.tagged ? (decode(batch.tasks, true) as Wire[]) : batch.tasks;
@@ -44,9 +56,6 @@ export default async function runBatch(batch: Batch): Promise<BatchResult> {
     return { values, durations, starts, tagged };
   } catch (err) {
     return { values, durations, starts, tagged, error: { index, info: errorInfo(err) } };
-  } finally {
-    // Once the batch's references are gone: after the result is posted, on the next turn.
-    if (shared > 0) setImmediate(collectAfterBatch, shared);
   }
 }
 
