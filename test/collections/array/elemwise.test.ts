@@ -4,8 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { shutdownThreadPools } from '../../../src/index.js';
 import { DaskArray, fromArray, type ArrayResult, type DType, type NdArray } from '../../../src/collections/array/index.js';
 import * as e from '../../../src/collections/array/elemwise.js';
-import { alloc } from '../../../src/collections/array/dtype.js';
-import { expectClose, make, toNested, partition } from './helpers.js';
+import { alloc, allocLocal } from '../../../src/collections/array/dtype.js';
+import { applyInto } from '../../../src/collections/array/chunk/elemwise.js';
+import { expectClose, forEachIndex, make, partition, permutation, stridedView, toNested } from './helpers.js';
 
 afterAll(() => shutdownThreadPools());
 
@@ -340,6 +341,120 @@ describe('elemwise: graphs and schedulers', () => {
     const expected = alloc('int32', 100);
     for (let k = 0; k < 100; k++) expected[k] = Math.imul(k * 40000000, 3) + k * 40000000;
     expect(toNested(await w.compute(threads))).toEqual(Array.from(expected));
+  });
+});
+
+describe('elemwise kernel: strided operands against an element-by-element reference', () => {
+  type KDType = 'float64' | 'float32' | 'int32';
+  /**
+   * One operand: a number, or an array of `dtype` whose storage runs in the axis order `perm` (a
+   * transposed view of its own shape), backwards along axis `flip` when >= 0.
+   */
+  interface OperandSpec {
+    readonly scalar: number | null;
+    readonly shape: number[];
+    readonly dtype: KDType;
+    readonly perm: number[];
+    readonly flip: number;
+  }
+
+  const shapeArb = fc.array(fc.integer({ min: 0, max: 19 }), { minLength: 1, maxLength: 3 });
+  const operandArb = (shape: number[]): fc.Arbitrary<OperandSpec> =>
+    fc.oneof(
+      { weight: 1, arbitrary: fc.integer({ min: -3, max: 3 }).map((v) => ({ scalar: v, shape: [], dtype: 'float64' as KDType, perm: [], flip: -1 })) },
+      {
+        weight: 5,
+        arbitrary: broadcastable(shape).chain((s) =>
+          fc.record({
+            scalar: fc.constant(null),
+            shape: fc.constant(s),
+            dtype: fc.constantFrom<KDType>('float64', 'float32', 'int32'),
+            perm: permutation(s.length),
+            flip: fc.integer({ min: -1, max: s.length - 1 }),
+          }),
+        ),
+      },
+    );
+
+  const CTOR = { float64: Float64Array, float32: Float32Array, int32: Int32Array };
+  // Quarters, exact in float32 and int32 (truncated there); `+ 0` makes -0 a 0.
+  const value = (idx: number[], seed: number) => Math.round(Math.sin(idx.reduce((a, i, k) => a * 31 + i * (k + 2), seed)) * 40) / 4 + 0;
+
+  const build = (o: OperandSpec, seed: number): NdArray | number =>
+    o.scalar !== null ? o.scalar : stridedView(o.shape, CTOR[o.dtype], o.perm, o.flip, (idx) => value(idx, seed));
+
+  /** Operand values at an output index, numpy-broadcast. */
+  const at = (ops: (NdArray | number)[], idx: number[]) =>
+    ops.map((o) => (typeof o === 'number' ? o : o.get(...idx.slice(idx.length - o.shape.length).map((i, k) => (o.shape[k] === 1 ? 0 : i)))));
+
+  const OPS: [string, (out: KDType) => (...xs: number[]) => number][] = [
+    ['add', () => (a, b) => a + b],
+    ['sub', () => (a, b) => a - b],
+    ['mul', (out) => (out === 'int32' ? Math.imul : (a, b) => a * b)],
+    ['maximum', () => Math.max],
+    ['where', () => (c, a, b) => (c !== 0 ? a : b)],
+    ['clip', () => (a, lo, hi) => Math.min(Math.max(a, lo), hi)],
+  ];
+  const arity = (op: string) => (op === 'where' || op === 'clip' ? 3 : 2);
+
+  const caseArb = shapeArb.chain((shape) =>
+    fc.record({
+      shape: fc.constant(shape),
+      which: fc.nat(OPS.length - 1),
+      operands: fc.tuple(operandArb(shape), operandArb(shape), operandArb(shape)),
+      seed: fc.integer({ min: 0, max: 99 }),
+    }),
+  );
+
+  /** The operands of a case, the full shape guaranteed by making the first one an array of it. */
+  function operandsOf(c: { shape: number[]; which: number; operands: OperandSpec[]; seed: number }) {
+    const specs = c.operands.slice(0, arity(OPS[c.which][0]));
+    specs[0] = { ...specs[0], scalar: null, shape: c.shape, perm: specs[0].perm.length === c.shape.length ? specs[0].perm : [...c.shape.keys()] };
+    specs[0] = { ...specs[0], flip: Math.min(specs[0].flip, c.shape.length - 1) };
+    const ops = specs.map((o, j) => build(o, c.seed + j));
+    const kinds = specs.filter((o) => o.scalar === null).map((o) => o.dtype);
+    const out: KDType = kinds.includes('float64') ? 'float64' : kinds.includes('float32') ? 'float32' : 'int32';
+    return { ops, out };
+  }
+
+  it('writes op(operands) for transposed, flipped, broadcast and mixed-type operands of any shape', () => {
+    fc.assert(
+      fc.property(caseArb, (c) => {
+        const { ops, out } = operandsOf(c);
+        const [op, f] = OPS[c.which];
+        const n = c.shape.reduce((a, b) => a * b, 1);
+        const result = ndarray(new CTOR[out](n), c.shape) as NdArray;
+        applyInto(op, out, ops, result);
+        const expected = new CTOR[out](n);
+        let flat = 0;
+        forEachIndex(c.shape, (idx) => (expected[flat++] = f(out)(...at(ops, idx))));
+        expect(Array.from(result.data as ArrayLike<number>)).toEqual(Array.from(expected));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('adds op(operands) into a float64 accumulator with stride 0 along the summed axes', () => {
+    fc.assert(
+      fc.property(caseArb, fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), (c, summed) => {
+        const { ops } = operandsOf(c);
+        const [op, f] = OPS[c.which];
+        const axes = c.shape.map((_, k) => k).filter((k) => summed[k]);
+        const kept = c.shape.map((s, k) => (axes.includes(k) ? 1 : s));
+        const size = kept.reduce((a, b) => a * b, 1);
+        const acc = allocLocal('float64', size) as Float64Array;
+        acc.forEach((_, i) => (acc[i] = i % 5));
+        const expected = Float64Array.from(acc);
+        const strides = ndarray(acc, kept).stride.map((s, k) => (axes.includes(k) ? 0 : s));
+        applyInto(op, 'float64', ops, ndarray(acc, c.shape, strides, 0) as NdArray, true);
+        forEachIndex(c.shape, (idx) => {
+          const i = idx.reduce((a, v, k) => a + (axes.includes(k) ? 0 : v * strides[k]), 0);
+          expected[i] += f('float64')(...at(ops, idx));
+        });
+        expect(Array.from(acc)).toEqual(Array.from(expected));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -9,7 +9,7 @@ import * as red from '../../../src/collections/array/reductions.js';
 import { optimize } from '../../../src/graph/compute.js';
 import { isTask, type Graph } from '../../../src/graph/spec.js';
 import { compute, shutdownThreadPools } from '../../../src/index.js';
-import { expectClose } from './helpers.js';
+import { expectClose, forEachIndex, partition } from './helpers.js';
 
 afterAll(() => shutdownThreadPools());
 
@@ -116,6 +116,72 @@ describe('blockwise fusion of elementwise expressions into reductions', () => {
         expectClose(fused, plain, 1e-9);
       }
     }
+  });
+
+  it('x + x.T summed or averaged along each axis, uneven chunks, equals a direct sum over x', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }).chain((n) =>
+          fc.record({
+            n: fc.constant(n),
+            chunks: partition(n),
+            op: fc.constantFrom('sum', 'mean'),
+            axis: fc.constantFrom<number | null>(0, 1, null),
+            seed: fc.nat(1000),
+          }),
+        ),
+        async ({ n, chunks, op, axis, seed }) => {
+          const x = random.random([n, n], { chunks: [chunks, chunks], seed });
+          const r = red[op as 'sum' | 'mean'](x.add(x.T), { axis });
+          expect(functionsOf(optimised(r))).toContain(fusedChunk);
+          const [xv] = (await compute(x, { scheduler: 'sync' })) as [da.NdArray];
+          const sums = axis === null ? [0] : new Array<number>(n).fill(0);
+          forEachIndex([n, n], ([i, j]) => (sums[axis === null ? 0 : axis === 0 ? j : i] += xv.get(i, j) + xv.get(j, i)));
+          const count = axis === null ? n * n : n;
+          const expected = sums.map((v) => (op === 'mean' ? v / count : v));
+          const [fused] = (await compute(r, { scheduler: 'sync' })) as [da.ArrayResult];
+          expect([typeof fused === 'number' ? fused : Array.from(fused.data as Float64Array)].flat()).toEqual(
+            expected.map((v) => expect.closeTo(v, 9)),
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('3-d sums with an inner pair transposed and a broadcast row, float64, float32 and int32 operands', async () => {
+    const x = random.random([5, 13, 13], { chunks: [[2, 3], [6, 7], [13]], seed: 3 });
+    const f = random.random([5, 13, 13], { chunks: [[2, 3], [6, 7], [13]], seed: 4, dtype: 'float32' });
+    const i = random.randint(-9, 9, [5, 13, 13], { chunks: [[2, 3], [6, 7], [13]], seed: 5 });
+    const v = random.random([13], { chunks: 13, seed: 6 });
+    const [xv, fv, iv, vv] = (await compute(x, f, i, v, { scheduler: 'sync' })) as da.NdArray[];
+    // [expression, its value at (a, b, c) from the materialised inputs, its dtype]
+    const cases: [DaskArray, (a: number, b: number, c: number) => number, string][] = [
+      [x.add(x.transpose([0, 2, 1])).mul(v), (a, b, c) => (xv.get(a, b, c) + xv.get(a, c, b)) * vv.get(c), 'float64'],
+      [f.sub(i.transpose([0, 2, 1])), (a, b, c) => fv.get(a, b, c) - iv.get(a, c, b), 'float64'],
+      [f.add(f.transpose([0, 2, 1])).mul(2), (a, b, c) => Math.fround(Math.fround(fv.get(a, b, c) + fv.get(a, c, b)) * 2), 'float32'],
+      [i.add(i.transpose([0, 2, 1])).mul(i), (a, b, c) => (iv.get(a, b, c) + iv.get(a, c, b)) * iv.get(a, b, c), 'int32'],
+    ];
+    for (const [e, value, dtype] of cases) {
+      expect(e.dtype).toBe(dtype);
+      for (const axes of [[0], [1], [2], [0, 1], [1, 2], [0, 1, 2]]) {
+        const r = red.sum(e, { axis: axes });
+        expect(functionsOf(optimised(r))).toContain(fusedChunk);
+        const keep = [0, 1, 2].filter((k) => !axes.includes(k));
+        const shape = keep.map((k) => (k === 0 ? 5 : 13));
+        const expected = new Float64Array(shape.reduce((a, b) => a * b, 1));
+        forEachIndex([5, 13, 13], (idx) => {
+          const at = keep.reduce((a, k, j) => a * shape[j] + idx[k], 0);
+          expected[at] += value(idx[0], idx[1], idx[2]);
+        });
+        const [got] = (await compute(r, { scheduler: 'sync' })) as [da.ArrayResult];
+        const values = typeof got === 'number' ? [got] : Array.from(got.data as ArrayLike<number>);
+        expect(values).toEqual(Array.from(expected, (q) => expect.closeTo(q, dtype === 'float32' ? 3 : 9)));
+      }
+    }
+    const [threaded] = (await compute(red.mean(cases[0][0], { axis: 1 }))) as [da.NdArray];
+    const [plain] = (await compute(red.mean(cases[0][0], { axis: 1 }), { scheduler: 'sync', optimize: false })) as [da.NdArray];
+    expectClose(threaded, plain, 1e-12);
   });
 
   it('leaves an elementwise block alone when it is requested or used twice', async () => {

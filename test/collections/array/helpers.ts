@@ -47,3 +47,37 @@ export const partition = (n: number): fc.Arbitrary<number[]> =>
         const b = [0, ...cuts.sort((a, c) => a - c), n];
         return b.slice(1).map((o, i) => o - b[i]);
       });
+
+/** Calls f with every index of `shape`, in C order. */
+export function forEachIndex(shape: readonly number[], f: (idx: number[]) => void): void {
+  const n = shape.reduce((a, b) => a * b, 1);
+  for (let flat = 0; flat < n; flat++) {
+    const idx: number[] = [];
+    for (let k = shape.length - 1, r = flat; k >= 0; k--) {
+      idx.unshift(r % shape[k]);
+      r = Math.floor(r / shape[k]);
+    }
+    f(idx);
+  }
+}
+
+/**
+ * A view of `shape` holding value(index) whose storage runs in the axis order `perm` (a transposed
+ * view unless perm is 0, 1, ...) and backwards along axis `flip` (none when -1).
+ */
+export function stridedView(
+  shape: readonly number[],
+  Ctor: Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor,
+  perm: readonly number[],
+  flip: number,
+  value: (idx: number[]) => number,
+): NdArray {
+  const store = ndarray(new Ctor(shape.reduce((a, b) => a * b, 1)), perm.map((k) => shape[k]));
+  let view = store.transpose(...perm.map((_, k) => perm.indexOf(k)));
+  if (flip >= 0) view = view.step(...shape.map((_, k) => (k === flip ? -1 : 1)));
+  forEachIndex(shape, (idx) => view.set(...idx, value(idx)));
+  return view as NdArray;
+}
+
+/** A permutation of the axes of an nd-dimensional array. */
+export const permutation = (nd: number): fc.Arbitrary<number[]> => fc.shuffledSubarray([...Array(nd).keys()], { minLength: nd, maxLength: nd });

@@ -8,7 +8,7 @@ import * as k from '../../../src/collections/array/chunk/reduce.js';
 import type { DaskArray, NdArray } from '../../../src/collections/array/index.js';
 import { optimize } from '../../../src/graph/compute.js';
 import { compute, shutdownThreadPools } from '../../../src/index.js';
-import { toNested } from './helpers.js';
+import { forEachIndex, permutation, stridedView, toNested } from './helpers.js';
 
 afterAll(() => shutdownThreadPools());
 
@@ -270,6 +270,52 @@ describe('reduction edge cases', () => {
         }
       }
     }
+  });
+
+  it('block partials of sum, mean and var over any axes of strided float64, float32 and int32 blocks', () => {
+    const CTORS = { float64: Float64Array, float32: Float32Array, int32: Int32Array };
+    const caseArb = fc.array(fc.integer({ min: 0, max: 13 }), { minLength: 1, maxLength: 3 }).chain((shape) =>
+      fc.record({
+        shape: fc.constant(shape),
+        dtype: fc.constantFrom<keyof typeof CTORS>('float64', 'float32', 'int32'),
+        perm: permutation(shape.length),
+        flip: fc.integer({ min: -1, max: shape.length - 1 }),
+        summed: fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
+      }),
+    );
+    fc.assert(
+      fc.property(caseArb, ({ shape, dtype, perm, flip, summed }) => {
+        const axes = shape.map((_, a) => a).filter((a) => summed[a]);
+        // Small integers: every sum is exact in any order, so the comparison can be exact.
+        const block = stridedView(shape, CTORS[dtype], perm, flip, (idx) => (idx.reduce((a, i) => a * 7 + i, 3) % 9) - 4);
+        const data: number[] = [];
+        forEachIndex(shape, (idx) => data.push(block.get(...idx)));
+        const ctx = { axes, dtype: 'float64' as const, shape };
+        const sum = reference('sum', data, shape, axes, true) as Expected;
+        expect(Array.from(k.sumChunk(block, ctx).data as Float64Array)).toEqual(sum.values);
+        const mean = k.meanChunk(block, ctx);
+        expect(Array.from(mean.sum.data as Float64Array)).toEqual(sum.values);
+        if (data.length === 0) return;
+        const variance = reference('var', data, shape, axes, true) as Expected;
+        const m = k.momentChunk(block, ctx);
+        expectMatches(ndarray(Float64Array.from(m.m2.data as Float64Array, (q) => q / m.n), m.m2.shape) as NdArray, variance, 1e-12);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('partials of the pieces of a block stay in ordinary memory; what leaves a task is shared', () => {
+    const block = ndarray(Float64Array.from({ length: 12 }, (_, j) => j), [3, 4]) as NdArray;
+    const ctx = { axes: [0], dtype: 'float64' as const, shape: [3, 4] };
+    const local = { ...ctx, local: true };
+    const isShared = (a: NdArray) => (a.data as Float64Array).buffer instanceof SharedArrayBuffer;
+    expect(isShared(k.sumChunk(block, ctx))).toBe(true);
+    expect(isShared(k.sumChunk(block, local))).toBe(false);
+    expect(isShared(k.meanChunk(block, local).sum)).toBe(false);
+    expect(isShared(k.argminChunk(block, local, [0, 0]).v)).toBe(false);
+    const merged = k.meanCombine([k.meanChunk(block, local), k.meanChunk(block, local)]);
+    expect(isShared(merged.sum)).toBe(true);
+    expect(Array.from(merged.sum.data as Float64Array)).toEqual([24, 30, 36, 42]);
   });
 
   it('var/std take ddof; ddof >= n gives inf or NaN like numpy', async () => {

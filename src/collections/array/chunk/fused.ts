@@ -10,13 +10,17 @@
  * step writes into a scratch tile of ordinary memory reused from slab to slab, so intermediates
  * stay in the core's cache. (A slab of a transposed operand is a band of columns; reading it row
  * by row revisits the same few cache lines per source row. Copying it first in the source's order
- * was measured slower: the extra pass costs more than the misses it saves.)
+ * was measured slower: the extra pass costs more than the misses it saves; so were column tiles,
+ * which cut the contiguous operands into runs too short for the hardware prefetcher.)
  * Subexpressions that do not vary along the cut axis (broadcast there) are evaluated once.
  *
  * - `fusedChunk`: the expression feeds a reduction's per-block function. The slabs are cut along
  *   the first reduced axis, so every slab's partial has the block partial's shape and the
- *   reduction's combine merges them; the block itself is never made. Only for the built-in
- *   reductions (their chunk functions never return views of the tile, which is reused).
+ *   reduction's combine merges them (slab partials in ordinary memory: ReduceContext.local); the
+ *   block itself is never made. Only for the built-in reductions (their chunk functions never
+ *   return views of the tile, which is reused). When the partial is a float64 sum (sum of
+ *   float64, mean) and the expression's values are float64, the last step adds its values
+ *   straight into the sum instead (sumInto): no tile, no slab partials, one pass.
  * - `fusedElemwise`: the expression is a block of the result; slabs are written into it.
  */
 import ndarray from 'ndarray';
@@ -24,7 +28,7 @@ import { defineKernel } from '../../../graph/shipping/registry.js';
 import type { NdArray } from '../core.js';
 import { allocLocal, type DType, type TypedArray } from '../dtype.js';
 import { applyInto, blockShape } from './elemwise.js';
-import type { ReduceContext } from './reduce.js';
+import { accumulatorView, keptShape, sumPartial, type ReduceContext } from './reduce.js';
 import { empty } from './strided.js';
 
 /** `[op, dtype, ...operands]`; ops are those of chunk/elemwise.ts (roundTo and clip included). */
@@ -72,9 +76,10 @@ function rows(a: NdArray, u: number, r0: number, m: number): NdArray {
 
 /**
  * The value of a step over rows [r0, r0 + m) of the cut (everything when it is broadcast there),
- * written into `into` when given (a slab of the result block), else into the step's scratch.
+ * written into `into` when given (a slab of the result block, or added into a reduction's
+ * accumulator with `accumulate`), else into the step's scratch.
  */
-function evaluate(s: Step, r0: number, m: number, maxRows: number, into?: NdArray): NdArray {
+function evaluate(s: Step, r0: number, m: number, maxRows: number, into?: NdArray, accumulate = false): NdArray {
   if (s.axis < 0 && s.value) return s.value;
   const operands = s.operands.map((x) => {
     if (typeof x === 'number') return x;
@@ -90,8 +95,8 @@ function evaluate(s: Step, r0: number, m: number, maxRows: number, into?: NdArra
     s.scratch ??= allocLocal(s.dtype, full);
     out = ndarray(s.scratch, shape) as NdArray;
   }
-  applyInto(s.op, s.dtype, operands, out);
-  if (s.axis < 0) s.value = out;
+  applyInto(s.op, s.dtype, operands, out, accumulate);
+  if (s.axis < 0 && !accumulate) s.value = out;
   return out;
 }
 
@@ -123,17 +128,38 @@ export const fusedChunk = defineKernel(
     const nd = ctx.shape.length;
     const cut = ctx.axes.length > 0 ? ctx.axes[0] : -1;
     const root = plan(expr, nd, cut);
+    const finish = root.dtype === 'float64' && root.shape.length === nd ? sumPartial(chunk, ctx) : undefined;
+    if (finish) return finish(sumInto(root, cut, ctx.axes), root.shape) as I;
     if (root.axis < 0) return chunk(evaluate(root, 0, 0, 0), ctx, lo);
     const step = slabRows(root.shape, cut);
     const parts: I[] = [];
+    // Slab partials are merged here by `combine`, whose result alone leaves the task.
+    const slabCtx = root.shape[cut] > step ? { ...ctx, local: true } : ctx;
     forEachSlab(root.shape[cut], step, (r0, m) => {
       const at = [...lo];
       at[cut] += r0;
-      parts.push(chunk(evaluate(root, r0, m, step), ctx, at));
+      parts.push(chunk(evaluate(root, r0, m, step), slabCtx, at));
     });
     return parts.length === 1 ? parts[0] : combine(parts, ctx);
   },
 );
+
+/**
+ * The float64 sum over `axes` of the block `root` (kept axes of size 1): each slab's values are
+ * added straight into it as they are computed, never stored.
+ */
+function sumInto(root: Step, cut: number, axes: readonly number[]): NdArray {
+  const sum = empty('float64', keptShape(root.shape, axes));
+  const view = accumulatorView(sum.data as Float64Array, root.shape, axes);
+  if (root.axis < 0) {
+    evaluate(root, 0, 0, 0, view, true);
+    return sum;
+  }
+  // Slabs bound the scratch of inner steps; a single step needs none and runs in one call.
+  const step = root.operands.some(isStep) ? slabRows(root.shape, cut) : Math.max(1, root.shape[cut]);
+  forEachSlab(root.shape[cut], step, (r0, m) => evaluate(root, r0, m, step, rows(view, cut, r0, m), true));
+  return sum;
+}
 
 /** The block `expr`, computed slab by slab along its first axis longer than 1. */
 export const fusedElemwise = defineKernel('array.fusedElemwise', (expr: Expr): NdArray => {
