@@ -15,7 +15,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { workerProcessEnv } from '../worker/process-env.js';
+import { tuneWorkerProcess, workerProcessEnv } from '../worker/process-env.js';
 import { WorkerServer } from '../worker/server.js';
 import { intOption, parse, runProgram, stringOption, UsageError } from './common.js';
 
@@ -63,6 +63,7 @@ runProgram('dworker', USAGE, async () => {
 
   if (nprocs > 1) return startProcesses({ scheduler, nthreads, nprocs, name, host, port });
 
+  tuneWorkerProcess();
   const worker = await WorkerServer.start({ scheduler, nthreads, host, port, ...(name !== undefined ? { name } : {}) });
   process.stdout.write(`Start worker at:      ${worker.address}\nRegistered with scheduler at: ${worker.scheduler}\n`);
   process.send?.({ op: 'worker-started', address: worker.address, name: worker.name });

@@ -36,7 +36,7 @@
  * check `byteOffset`.
  */
 import { FrameError } from './errors.js';
-import { collectDeadShared, sharedBuffer } from '../../schedulers/shared-memory.js';
+import { sharedBuffer, sharedBufferCollectedFirst } from '../../schedulers/shared-memory.js';
 import { readWord, WORD } from './frame-header.js';
 
 /** Limits on what one message may declare. All three are checked before anything is allocated. */
@@ -270,17 +270,17 @@ export class FrameParser {
 const COLLECT_BEFORE_FRAME_BYTES = 16 * 2 ** 20;
 
 /**
- * A frame's buffer in shared memory. Before a large one, when this thread has come to hold enough
- * shared memory since the last full collection, a full one: frames of data already released are
- * given back before new memory is asked for, and the kernel hands out pages it just took back
- * rather than untouched ones, whose first touch is most of what receiving costs. Measured on a
- * 200 MB worker-to-worker move, 12 in a row: median 165 ms with it, 195 ms without, and the slow
- * runs (600 ms) less often. Only for large frames, so that a process receiving many small ones
- * does not pay a full collection per COLLECT_EVERY_BYTES on a possibly large heap.
+ * A frame's buffer in shared memory. A large one comes after a full collection when at least its
+ * size in shared memory reached this thread since the last (sharedBufferCollectedFirst): frames
+ * of data already released are given back before new memory is asked for, so a process whose
+ * allocator keeps freed blocks (worker processes, process-env.ts) receives into pages already
+ * faulted in rather than untouched ones, whose first touch is most of what receiving costs.
+ * Measured on a 200 MB worker-to-worker move, 12 in a row: 75-110 ms each but the first, where
+ * fresh memory took 600-700 ms now and then. Only for large frames, so that a process receiving
+ * many small ones does not pay a full collection for each.
  */
 function sharedFrame(n: number): Buffer {
-  if (n >= COLLECT_BEFORE_FRAME_BYTES) collectDeadShared();
-  return Buffer.from(sharedBuffer(n));
+  return Buffer.from(n >= COLLECT_BEFORE_FRAME_BYTES ? sharedBufferCollectedFirst(n) : sharedBuffer(n));
 }
 
 /** An owned copy of a transient view (small buffers come from Node's pool, 8-byte aligned). */
