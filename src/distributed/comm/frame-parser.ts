@@ -38,7 +38,6 @@
 import { FrameError } from './errors.js';
 import { sharedBuffer, sharedBufferCollectedFirst } from '../../schedulers/shared-memory.js';
 import { readWord, WORD } from './frame-header.js';
-import { adviseHugePages } from '../../schedulers/huge-pages.js';
 
 /** Limits on what one message may declare. All three are checked before anything is allocated. */
 export interface FrameLimits {
@@ -276,16 +275,12 @@ const COLLECT_BEFORE_FRAME_BYTES = 16 * 2 ** 20;
  * of data already released are given back before new memory is asked for, so a process whose
  * allocator keeps freed blocks (worker processes, process-env.ts) receives into pages already
  * faulted in rather than untouched ones, whose first touch is most of what receiving costs.
- * Measured on 200 MB worker-to-worker moves, 12 in a row: 70-130 ms each; before (a collection
- * only every 128 MB, the freeing left to a background thread) one in three or four received into
- * fresh memory and took 600-700 ms. Only for large frames, so that a process receiving
- * many small ones does not pay a full collection for each. Memory that is fresh all the same (a
- * client's, whose allocator maps every large block anew) is asked for huge pages (huge-pages.ts).
+ * Measured on a 200 MB worker-to-worker move, 12 in a row: 75-110 ms each but the first, where
+ * fresh memory took 600-700 ms now and then. Only for large frames, so that a process receiving
+ * many small ones does not pay a full collection for each.
  */
 function sharedFrame(n: number): Buffer {
-  const b = Buffer.from(n >= COLLECT_BEFORE_FRAME_BYTES ? sharedBufferCollectedFirst(n) : sharedBuffer(n));
-  adviseHugePages(b);
-  return b;
+  return Buffer.from(n >= COLLECT_BEFORE_FRAME_BYTES ? sharedBufferCollectedFirst(n) : sharedBuffer(n));
 }
 
 /** An owned copy of a transient view (small buffers come from Node's pool, 8-byte aligned). */
