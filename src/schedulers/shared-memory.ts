@@ -64,19 +64,19 @@ export function countShared(bytes: number): void {
 }
 
 /**
- * A new SharedArrayBuffer for a large block that arrives from outside (a received frame), after a
- * full collection when at least as many shared bytes came to this thread since the last one: the
- * blocks dropped since then are given back first, and the allocator hands out their pages again
- * rather than untouched ones, whose first touch costs about 0.45 ms per MB here (measured). The
- * new block is counted without prompting a collection of its own, which would come too late to
- * help it and, when full, would reset the count that the next block's collection depends on
- * (measured: every fourth 200 MB move then received into fresh memory, 700 ms instead of 90).
+ * Before a large block that arrives from outside (a received frame) is allocated: a full
+ * collection when at least as many shared bytes came to this thread since the last one, so the
+ * blocks dropped since then are given back first and their memory is reused (block-pool.ts, or
+ * the allocator's free lists in worker processes) rather than fresh memory faulted in, at about
+ * 0.45 ms per MB here (measured). The block is counted without prompting a collection of its own,
+ * which would come too late to help it and, when full, would reset the count that the next
+ * block's collection depends on (measured: every fourth 200 MB move then received into fresh
+ * memory, 700 ms instead of 90).
  */
-export function sharedBufferCollectedFirst(bytes: number): SharedArrayBuffer {
+export function collectBeforeLargeBlock(bytes: number): void {
   if (sinceMajor >= bytes) fullCollection();
   sinceCollect += bytes;
   sinceMajor += bytes;
-  return new SharedArrayBuffer(bytes);
 }
 
 /**

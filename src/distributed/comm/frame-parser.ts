@@ -36,7 +36,8 @@
  * check `byteOffset`.
  */
 import { FrameError } from './errors.js';
-import { sharedBuffer, sharedBufferCollectedFirst } from '../../schedulers/shared-memory.js';
+import { pooledSharedBuffer } from '../../schedulers/block-pool.js';
+import { collectBeforeLargeBlock, sharedBuffer } from '../../schedulers/shared-memory.js';
 import { readWord, WORD } from './frame-header.js';
 
 /** Limits on what one message may declare. All three are checked before anything is allocated. */
@@ -266,21 +267,23 @@ export class FrameParser {
   }
 }
 
-/** Before a frame this large, a full collection may run first (sharedFrame). */
-const COLLECT_BEFORE_FRAME_BYTES = 16 * 2 ** 20;
+/** From this size on, a frame comes from the block pool, after a collection if one is due (sharedFrame). */
+const LARGE_FRAME_BYTES = 16 * 2 ** 20;
 
 /**
- * A frame's buffer in shared memory. A large one comes after a full collection when at least its
- * size in shared memory reached this thread since the last (sharedBufferCollectedFirst): frames
- * of data already released are given back before new memory is asked for, so a process whose
- * allocator keeps freed blocks (worker processes, process-env.ts) receives into pages already
- * faulted in rather than untouched ones, whose first touch is most of what receiving costs.
- * Measured on a 200 MB worker-to-worker move, 12 in a row: 75-110 ms each but the first, where
- * fresh memory took 600-700 ms now and then. Only for large frames, so that a process receiving
- * many small ones does not pay a full collection for each.
+ * A frame's buffer in shared memory. A large one comes from the block pool (block-pool.ts), after
+ * a full collection when at least its size in shared memory reached this thread since the last
+ * (collectBeforeLargeBlock): frames of data already released are given back first, and the next
+ * frame lands in memory already faulted in rather than in untouched pages, whose first touch is
+ * most of what receiving costs. Measured on 200 MB worker-to-worker moves, 12 in a row: 70-130 ms
+ * each; before (a collection only every 128 MB, the freeing left to a background thread) one in
+ * three or four received into fresh memory and took 600-700 ms. Only for large frames, so that a
+ * process receiving many small ones does not pay a full collection for each.
  */
 function sharedFrame(n: number): Buffer {
-  return Buffer.from(n >= COLLECT_BEFORE_FRAME_BYTES ? sharedBufferCollectedFirst(n) : sharedBuffer(n));
+  if (n < LARGE_FRAME_BYTES) return Buffer.from(sharedBuffer(n));
+  collectBeforeLargeBlock(n);
+  return Buffer.from(pooledSharedBuffer(n));
 }
 
 /** An owned copy of a transient view (small buffers come from Node's pool, 8-byte aligned). */

@@ -16,6 +16,7 @@ import {
   type Listener,
 } from '../../../src/distributed/comm/index.js';
 import { tapAccepted } from '../../../src/distributed/comm/tcp-comm.js';
+import { blockPool } from '../../../src/schedulers/block-pool.js';
 import { closedPort, rawSocket, sleep, socketClosed, u64, until, within } from './helpers.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -273,6 +274,32 @@ describe('TCP comms', () => {
     expect(got.data).toEqual(msg.data);
     expect(got.big).toEqual(msg.big);
     expect(got.m).toEqual(msg.m);
+  });
+
+  it('receives large frames one after another into the same memory once the last is dropped', async () => {
+    // The block pool (schedulers/block-pool.ts): each 32 MB frame is its own block, and once the
+    // previous message is gone the next lands in that block instead of in fresh pages.
+    const pool = blockPool();
+    expect(pool, 'build/Release/block_pool.node is missing: run `npm install`').not.toBeNull();
+    const { listener, next } = await server();
+    const c = await client(listener.address);
+    const s = await next();
+    const first = pool!.stats();
+    const whole: number[] = []; // 1: the message arrived whole, in shared memory
+    // Random numbers, which lz4 cannot shrink: a compressed frame would be decompressed elsewhere.
+    const data = new Float64Array(4_000_000).map(() => Math.random());
+    // In a function of its own, so no register of the test keeps the previous message alive.
+    const receive = async (i: number) => {
+      data[0] = i;
+      await c.write({ op: 'put', data });
+      const got = (await within(5000, s.read())) as { data: Float64Array };
+      return got.data.buffer instanceof SharedArrayBuffer && got.data[0] === i && got.data[7] === data[7];
+    };
+    for (let i = 0; i < 4; i++) whole.push(Number(await receive(i)));
+    const after = pool!.stats();
+    expect(whole).toEqual([1, 1, 1, 1]);
+    expect(after.reused - first.reused).toBeGreaterThanOrEqual(2);
+    expect(after.mapped - first.mapped).toBeLessThanOrEqual(2);
   });
 
   it('reports a connection that ends inside a message', async () => {
