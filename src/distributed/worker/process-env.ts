@@ -27,6 +27,7 @@
  * nothing.
  */
 import v8 from 'node:v8';
+import { setLargeBlockCollection } from '../../schedulers/shared-memory.js';
 
 /** glibc tunables for a worker process (see the design note). */
 export const WORKER_MALLOC_TUNABLES = 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=1073741824';
@@ -37,7 +38,12 @@ export function workerProcessEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.P
   return { ...env, GLIBC_TUNABLES: WORKER_MALLOC_TUNABLES };
 }
 
-/** What a worker process sets for itself when it starts (see the design note): V8 flags. */
+/**
+ * What a worker process sets for itself when it starts (see the design note): V8 frees dead
+ * buffers within a collection, and a full collection (not a young-generation one) runs before a
+ * large frame when one is due (shared-memory.ts setLargeBlockCollection).
+ */
 export function tuneWorkerProcess(): void {
   v8.setFlagsFromString('--no-concurrent-array-buffer-sweeping');
+  setLargeBlockCollection('full');
 }
