@@ -102,6 +102,16 @@ export function collectBeforeLargeBlock(bytes: number): void {
 }
 
 /**
+ * After large data was dropped (a worker freeing keys the scheduler released), on a later turn: in
+ * 'full' mode, the full collection the next large block would otherwise run in its receive path
+ * (6-25 ms in a worker), now while the worker waits; it resets the count, so the next block needs
+ * none of its own. In 'minor' mode nothing: that collection is cheap where it is.
+ */
+export function collectReleased(): void {
+  if (largeBlockCollection === 'full' && sinceMajor > 0) fullCollection();
+}
+
+/**
  * A full collection when this thread came to hold at least COLLECT_EVERY_BYTES of shared memory
  * since the last full one. The threads scheduler calls it when a computation ends (on the next
  * macrotask, once the computation's own references are gone), a pool thread when a batch ends.

@@ -3,7 +3,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { blockPool, pooledSharedBuffer } from '../../src/schedulers/block-pool.js';
-import { collectBeforeLargeBlock, setLargeBlockCollection } from '../../src/schedulers/shared-memory.js';
+import { collectBeforeLargeBlock, collectReleased, setLargeBlockCollection } from '../../src/schedulers/shared-memory.js';
 
 const turn = () => new Promise((r) => setTimeout(r, 0));
 const size = 64 * 2 ** 20;
@@ -53,6 +53,20 @@ describe('collectBeforeLargeBlock', () => {
     // V8 may free on a background thread after the collection, so now and then a block comes
     // back just too late and a new one is mapped; without the collection none would come back.
     expect(after.reused - before.reused).toBeGreaterThanOrEqual(6);
+  });
+
+  it("'full': collectReleased gives back what was dropped since the last collection", async () => {
+    setLargeBlockCollection('full');
+    const make = () => {
+      collectBeforeLargeBlock(size); // counts the block
+      const block = new SharedArrayBuffer(size);
+      new Uint8Array(block)[0] = 1;
+      return new WeakRef(block);
+    };
+    const ref = make();
+    await turn();
+    collectReleased();
+    expect(ref.deref()).toBeUndefined();
   });
 
   it('refuses a kind of collection it does not know', () => {

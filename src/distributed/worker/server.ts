@@ -39,11 +39,19 @@ import type { Handlers, ReplyOf, RequestOf } from '../rpc/types.js';
 import { checkForwardTree, FORWARD_TIMEOUT_MS, forwardTo } from '../broadcast.js';
 import { bareAddress } from '../scheduler/message-checks.js';
 import { DEFAULT_BATCH_INTERVAL_MS } from '../scheduler/server.js';
+import { collectReleased } from '../../schedulers/shared-memory.js';
 import type { WorkerEvent, WorkerInstruction } from './events.js';
 import { TaskExecutor } from './executor.js';
 import { runFunction } from './run-function.js';
 import { WorkerState } from './state.js';
 import { Uploads } from './uploads.js';
+
+/**
+ * Freeing this much array data prompts a collection on the next turn (shared-memory.ts
+ * collectReleased): the memory is given back while the worker is idle, instead of by a collection
+ * in the path of the next large receive.
+ */
+const COLLECT_AFTER_FREEING_BYTES = 16 * 2 ** 20;
 
 export interface WorkerServerOptions {
   /** The scheduler's address ('tcp://host:port' or 'host:port'). */
@@ -301,7 +309,11 @@ export class WorkerServer {
   #streamHandlers(): StreamMessageHandlers<OpMap<SchedulerToWorker>> {
     return {
       'compute-task': ({ op: _, ...rest }) => this.#handle({ type: 'compute-task', ...rest }),
-      'free-keys': ({ op: _, ...rest }) => this.#handle({ type: 'free-keys', ...rest }),
+      'free-keys': ({ op: _, ...rest }) => {
+        const held = this.#heldBytes(rest.keys);
+        this.#handle({ type: 'free-keys', ...rest });
+        if (held >= COLLECT_AFTER_FREEING_BYTES) setImmediate(collectReleased);
+      },
       'acquire-replicas': ({ op: _, ...rest }) => this.#handle({ type: 'acquire-replicas', ...rest }),
       'steal-request': ({ op: _, ...rest }) => this.#handle({ type: 'steal-request', ...rest }),
       restart: () => this.#restart(),
@@ -364,6 +376,17 @@ export class WorkerServer {
   }
 
   /** `quiet`: keys not to report with add-keys (the scheduler hears of them from elsewhere). */
+  /** Bytes of typed-array data this worker holds under `keys` (what freeing them gives back). */
+  #heldBytes(keys: unknown): number {
+    let n = 0;
+    if (!Array.isArray(keys)) return n;
+    for (const k of keys) {
+      const v = this.#state.data.get(k as Key);
+      if (ArrayBuffer.isView(v)) n += v.byteLength;
+    }
+    return n;
+  }
+
   #handle(event: WorkerEvent, quiet?: ReadonlySet<Key>): void {
     if (this.#closing !== undefined) return;
     let out: WorkerInstruction[];
