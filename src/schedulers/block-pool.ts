@@ -10,7 +10,8 @@
  * SharedArrayBuffers. V8 tells the helper when the last SharedArrayBuffer over a block is gone,
  * on every thread that held one, so a block is never reused while anything can still see it; it
  * then waits for the next frame of about its size (at most 1.25x). Measured on a 100 MB gather,
- * three runs each of 5: 51-53 ms from the pool against 100-105 ms without.
+ * three runs each of 5: 51-53 ms from the pool against 100-105 ms without; 30-40 ms once the
+ * collection before a frame was a young-generation one (shared-memory.ts).
  *
  * Freed blocks wait up to DEFAULT_MAX_FREE_BYTES in all (the least recently freed are unmapped
  * first); DASK_TS_BLOCK_POOL_BYTES=N changes that, DASK_TS_BLOCK_POOL=0 turns the pool off. Where

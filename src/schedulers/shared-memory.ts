@@ -70,10 +70,10 @@ export function countShared(bytes: number): void {
  * 1 ms per MB of heap here (30-60 ms in a benchmark process holding 50 MB, 105-117 ms with 87 MB),
  * more than the page faults it saves on a 100 MB frame, and a client's heap is the user's
  * (measured: 100 MB gathers with an 87 MB heap took 87-114 ms with a full collection first,
- * 30-41 ms with a minor one). 'full': worker processes
- * (tuneWorkerProcess), whose heap is small (~12 MB: 6-25 ms) and whose data lives long enough to
- * be old when it is released: with minor collections only, a worker receiving 200 MB moves kept
- * an extra 200-400 MB and now and then received into fresh memory (measured).
+ * 30-41 ms with a minor one). 'full': worker processes (tuneWorkerProcess), whose heap is small
+ * (~12 MB: 6-25 ms) and whose data lives long enough to be old when it is released: with minor
+ * collections only, a worker receiving 200 MB moves kept an extra 200-400 MB and now and then
+ * received into fresh memory (measured).
  */
 export type LargeBlockCollection = 'minor' | 'full';
 

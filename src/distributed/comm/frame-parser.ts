@@ -272,13 +272,13 @@ const LARGE_FRAME_BYTES = 16 * 2 ** 20;
 
 /**
  * A frame's buffer in shared memory. A large one comes from the block pool (block-pool.ts), after
- * a full collection when at least its size in shared memory reached this thread since the last
- * (collectBeforeLargeBlock): frames of data already released are given back first, and the next
- * frame lands in memory already faulted in rather than in untouched pages, whose first touch is
- * most of what receiving costs. Measured on 200 MB worker-to-worker moves, 12 in a row: 70-130 ms
- * each; before (a collection only every 128 MB, the freeing left to a background thread) one in
- * three or four received into fresh memory and took 600-700 ms. Only for large frames, so that a
- * process receiving many small ones does not pay a full collection for each.
+ * a collection (collectBeforeLargeBlock: a young-generation one in a client, a full one in a
+ * worker process when one is due): frames of data already released are given back first, and the
+ * next frame lands in memory already faulted in rather than in untouched pages, whose first touch
+ * is most of what receiving costs. Measured on 200 MB worker-to-worker moves, 12 in a row:
+ * 70-130 ms each; before (a collection only every 128 MB, the freeing left to a background
+ * thread) one in three or four received into fresh memory and took 600-700 ms. Only for large
+ * frames, so that a process receiving many small ones does not pay a collection for each.
  */
 function sharedFrame(n: number): Buffer {
   if (n < LARGE_FRAME_BYTES) return Buffer.from(sharedBuffer(n));

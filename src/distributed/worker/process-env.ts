@@ -17,8 +17,8 @@
  * workers with the allocator's defaults. Other C libraries (musl) ignore the variable.
  *
  * Freeing at the collection. Reuse needs the previous frame given back before the next is
- * allocated: the comm runs a full collection first (shared-memory.ts collectBeforeLargeBlock).
- * But V8 frees dead ArrayBuffers' memory on a background thread after a collection, so the
+ * allocated: a worker runs a full collection after freeing large data or else before a large
+ * frame (shared-memory.ts collectReleased, collectBeforeLargeBlock). But V8 frees dead ArrayBuffers' memory on a background thread after a collection, so the
  * allocation that follows at once raced the freeing and now and then won: a fresh 200 MB, and a
  * move of 600-700 ms instead of 90 (measured: the worker's RSS grew by a frame at those moves).
  * A worker process therefore turns V8's concurrent array-buffer sweeping off for itself
