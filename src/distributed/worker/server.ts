@@ -47,7 +47,7 @@ import { WorkerState } from './state.js';
 import { Uploads } from './uploads.js';
 
 /**
- * Freeing this much array data prompts a collection on the next turn (shared-memory.ts
+ * Freeing this much data prompts a collection on the next turn (shared-memory.ts
  * collectReleased): the memory is given back while the worker is idle, instead of by a collection
  * in the path of the next large receive.
  */
@@ -376,14 +376,12 @@ export class WorkerServer {
   }
 
   /** `quiet`: keys not to report with add-keys (the scheduler hears of them from elsewhere). */
-  /** Bytes of typed-array data this worker holds under `keys` (what freeing them gives back). */
+  /** Bytes of data this worker holds under `keys`, as it reports them (what freeing them gives back). */
   #heldBytes(keys: unknown): number {
     let n = 0;
     if (!Array.isArray(keys)) return n;
-    for (const k of keys) {
-      const v = this.#state.data.get(k as Key);
-      if (ArrayBuffer.isView(v)) n += v.byteLength;
-    }
+    const data = this.#state.data;
+    for (const k of keys) if (data.has(k as Key)) n += nbytesOf(data.get(k as Key));
     return n;
   }
 

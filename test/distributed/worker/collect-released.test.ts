@@ -33,7 +33,7 @@ async function holdAndFree(value: unknown): Promise<void> {
 }
 
 describe('a worker freeing keys', () => {
-  it('collects on a later turn after freeing 16 MiB or more of array data', async () => {
+  it('collects on a later turn after freeing 16 MiB or more of data', async () => {
     collectReleased.mockClear();
     await holdAndFree(new Float64Array(3 * 2 ** 20)); // 24 MiB
     expect(collectReleased).toHaveBeenCalledTimes(1);
